@@ -1,0 +1,1 @@
+"""Kairos declaration service: the seven declaration kinds, their rules and deadlines, access decided from events, integrator topics."""

@@ -1,0 +1,1 @@
+"""Kairos identity service: organisations (adhesion, validation, suspension), accounts with provisional credentials, login and sessions, JWKS."""

@@ -1,0 +1,25 @@
+"""``python -m kairos_devstack run``: the local stack (see :mod:`kairos_devstack.stack`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kairos_devstack.kafka import ensure_jars
+from kairos_devstack.stack import run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kairos_devstack")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start Kafka, PostgreSQL, the SMTP sink and the four services")
+    commands.add_parser("kafka-jars", help="resolve Kafka's jars from Maven Central into the cache")
+    args = parser.parse_args(argv)
+    if args.command == "kafka-jars":
+        print(ensure_jars())
+        return 0
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The platform's topics: one per producing service, each with its dead-letter topic."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+SERVICES = ("identity", "habilitation", "declaration", "notification")
+PLATFORM_TOPICS = tuple(f"kairos.{service}.v1" for service in SERVICES)
+
+
+async def create_topics(
+    bootstrap_servers: str,
+    names: list[str],
+    *,
+    partitions: int = 3,
+    replication: int = 1,
+    timeout: float = 30.0,
+) -> None:
+    """Create each topic that does not exist yet."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in names if name not in existing]
+        if missing:
+            try:
+                await asyncio.wait_for(
+                    admin.create_topics(
+                        [NewTopic(name, partitions, replication) for name in missing]
+                    ),
+                    timeout,
+                )
+            except TopicAlreadyExistsError:
+                pass  # created concurrently by someone else: what we wanted
+    finally:
+        await admin.close()
+
+
+async def create_platform_topics(bootstrap_servers: str, replication: int = 1) -> None:
+    await create_topics(bootstrap_servers, list(PLATFORM_TOPICS), partitions=6, replication=replication)
+    await create_topics(
+        bootstrap_servers,
+        [f"{topic}.dlq" for topic in PLATFORM_TOPICS],
+        partitions=1,
+        replication=replication,
+    )

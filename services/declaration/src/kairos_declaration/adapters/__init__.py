@@ -1,0 +1,1 @@
+"""The declaration service's adapters: asyncpg repositories, outbox writer, other I/O."""

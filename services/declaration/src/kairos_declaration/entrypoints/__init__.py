@@ -1,0 +1,1 @@
+"""The declaration service's entrypoints: HTTP routes, Kafka subscribers, schedulers."""

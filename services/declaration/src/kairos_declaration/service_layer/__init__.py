@@ -1,0 +1,1 @@
+"""The declaration service's handlers for commands and events, and its unit of work."""

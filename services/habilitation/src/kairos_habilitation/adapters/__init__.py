@@ -1,0 +1,1 @@
+"""The habilitation service's adapters: asyncpg repositories, outbox writer, other I/O."""

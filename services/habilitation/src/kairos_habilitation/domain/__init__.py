@@ -1,0 +1,1 @@
+"""The habilitation domain: rules, value objects and events. Pure: imports no I/O library."""

@@ -1,0 +1,1 @@
+"""The habilitation service's entrypoints: HTTP routes, Kafka subscribers, schedulers."""

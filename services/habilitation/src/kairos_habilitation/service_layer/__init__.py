@@ -1,0 +1,1 @@
+"""The habilitation service's handlers for commands and events, and its unit of work."""

@@ -1,0 +1,1 @@
+"""The identity service's adapters: asyncpg repositories, outbox writer, other I/O."""

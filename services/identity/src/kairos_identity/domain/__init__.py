@@ -1,0 +1,1 @@
+"""The identity domain: rules, value objects and events. Pure: imports no I/O library."""

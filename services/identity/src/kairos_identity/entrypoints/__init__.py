@@ -1,0 +1,1 @@
+"""The identity service's entrypoints: HTTP routes, Kafka subscribers, schedulers."""

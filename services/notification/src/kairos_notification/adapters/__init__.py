@@ -1,0 +1,1 @@
+"""The notification service's adapters: asyncpg repositories, outbox writer, other I/O."""

@@ -1,0 +1,1 @@
+"""The notification service's entrypoints: HTTP routes, Kafka subscribers, schedulers."""

@@ -1,0 +1,1 @@
+"""The notification service's handlers for commands and events, and its unit of work."""

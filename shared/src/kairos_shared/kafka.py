@@ -1,0 +1,21 @@
+"""The FastStream Kafka broker of a service.
+
+The producer is idempotent (``enable_idempotence`` forces ``acks=all``) so a retried send never
+writes twice. Subscribers must not use FastStream's default ``ACK_FIRST`` for business events:
+the consumer helpers (Foundation II) acknowledge only after the database transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from faststream.kafka import KafkaBroker
+
+
+def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
+    return KafkaBroker(
+        bootstrap_servers.split(","),
+        client_id=client_id,
+        enable_idempotence=True,
+        logger=logging.getLogger(f"kairos.{client_id}.kafka"),
+    )

@@ -1,0 +1,88 @@
+"""One structlog configuration for every service: JSON lines (or a console view), with the
+service name, and secrets redacted from every event, ours and the libraries' (stdlib logging
+is routed through the same processors)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+REDACTED = "[redacted]"
+_SECRET_KEY = re.compile(
+    r"pass(word)?|passwd|secret|token|authorization|api[_-]?key|credential|cookie|dsn",
+    re.IGNORECASE,
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        value = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", value)
+        return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", value)
+    if isinstance(value, Mapping):
+        return {key: _redact_item(key, item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(item) for item in value]
+    return value
+
+
+def _redact_item(key: object, value: Any) -> Any:
+    if isinstance(key, str) and _SECRET_KEY.search(key) and value is not None:
+        return REDACTED
+    return _redact_value(value)
+
+
+def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Replace values of secret-looking keys, bearer tokens and URL passwords."""
+    return {key: _redact_item(key, value) for key, value in event_dict.items()}
+
+
+def _add_service(service: str) -> Processor:
+    def add_service(_: WrappedLogger, __: str, event_dict: MutableMapping[str, Any]) -> Any:
+        event_dict.setdefault("service", service)
+        return event_dict
+
+    return add_service
+
+
+def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json") -> None:
+    """Configure structlog and stdlib logging once for this process."""
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_service(service),
+        structlog.processors.format_exc_info,
+        redact_secrets,
+    ]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("uvicorn.access", "aiokafka"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
