@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from aiokafka.client import AIOKafkaClient
 from faststream.kafka import KafkaBroker
 
 
@@ -19,3 +20,12 @@ def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
         enable_idempotence=True,
         logger=logging.getLogger(f"kairos.{client_id}.kafka"),
     )
+
+
+async def bootstrap_kafka(bootstrap_servers: str) -> None:
+    """Raise unless a Kafka broker answers a metadata request; leaves no connection open."""
+    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers.split(","))
+    try:
+        await client.bootstrap()
+    finally:
+        await client.close()

@@ -14,10 +14,14 @@ import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 REDACTED = "[redacted]"
-_SECRET_KEY = re.compile(
-    r"pass(word)?|passwd|secret|token|authorization|api[_-]?key|credential|cookie|dsn",
+# The names of secrets (not a secret: S105 is a false positive here).
+_SECRET_WORDS = r"pass(?:word)?|passwd|secret|token|authorization|api[_-]?key|credential|cookie|dsn"  # noqa: S105
+# "password=…", "'refresh_token': '…'", "token: …" inside free text (a formatted library message).
+_INLINE_SECRET = re.compile(
+    rf"(?P<key>[\w-]*(?:{_SECRET_WORDS})[\w-]*['\"]?\s*[:=]\s*['\"]?)(?P<value>[^'\"\s,;{{}}\[\]()&]+)",
     re.IGNORECASE,
 )
+_SECRET_KEY = re.compile(_SECRET_WORDS, re.IGNORECASE)
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
 
@@ -25,6 +29,7 @@ _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@"
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
         value = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", value)
+        value = _INLINE_SECRET.sub(lambda m: f"{m.group('key')}{REDACTED}", value)
         return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", value)
     if isinstance(value, Mapping):
         return {key: _redact_item(key, item) for key, item in value.items()}
@@ -52,6 +57,18 @@ def _add_service(service: str) -> Processor:
     return add_service
 
 
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record (test capture included)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json") -> None:
     """Configure structlog and stdlib logging once for this process."""
     shared: list[Processor] = [
@@ -74,7 +91,7 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json") -
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

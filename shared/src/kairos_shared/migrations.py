@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
+from kairos_shared.db import Connection
 
 _FILE_NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 _LOCK_KEY = 0x4B41_4952  # "KAIR": one key per database, and each service has its own database
@@ -47,7 +47,7 @@ def load_migrations(folder: Path) -> list[Migration]:
     return migrations
 
 
-async def apply_migrations(connection: asyncpg.Connection, folder: Path) -> list[Migration]:
+async def apply_migrations(connection: Connection, folder: Path) -> list[Migration]:
     """Apply what is not applied yet; returns the migrations this call applied."""
     migrations = load_migrations(folder)
     await connection.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)

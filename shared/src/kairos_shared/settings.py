@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class ServiceSettings(BaseSettings):
     """What a service process needs to run: its database, Kafka, its HTTP port, logging."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, validate_by_name=True)
 
     service_name: str
     database_url: SecretStr
@@ -32,3 +32,4 @@ class ServiceSettings(BaseSettings):
         default="json", validation_alias=AliasChoices("KAIROS_LOG_FORMAT")
     )
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    kafka_connect_retry_max_seconds: float = Field(default=10.0, gt=0)

@@ -131,9 +131,7 @@ class KafkaCluster:
         return ",".join(node.bootstrap for node in self.nodes)
 
     @classmethod
-    def plan(
-        cls, base_dir: Path, ports: list[tuple[int, int]], **kwargs: object
-    ) -> KafkaCluster:
+    def plan(cls, base_dir: Path, ports: list[tuple[int, int]], **kwargs: object) -> KafkaCluster:
         nodes = [
             KafkaNodeConfig(i + 1, broker, controller, base_dir / f"node-{i + 1}")
             for i, (broker, controller) in enumerate(ports)
@@ -206,9 +204,7 @@ class KafkaCluster:
         node = self._node(node_id)
         self.processes[node_id] = spawn(
             f"kafka-{node_id}",
-            self._java(
-                ensure_jars(), "kafka.Kafka", str(node.data_dir / "server.properties")
-            ),
+            self._java(ensure_jars(), "kafka.Kafka", str(node.data_dir / "server.properties")),
             log_path=node.data_dir.parent / "logs" / f"kafka-{node_id}.log",
             stop_timeout=60.0,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from kairos_devstack.processes import ManagedProcess, StartupError, spawn, wait_
 HOST = "127.0.0.1"
 SUPERUSER = "postgres"
 SYSTEM_USER = "kairos-postgres"
+_DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 # Durability off: for throwaway test servers only (a process restart still keeps the data,
 # the OS page cache survives it; only a machine crash would lose it).
@@ -44,7 +46,14 @@ def _run_as() -> str | None:
         pwd.getpwnam(SYSTEM_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SYSTEM_USER,
+            ],
             check=True,
             capture_output=True,
         )
@@ -159,8 +168,10 @@ class EmbeddedPostgres:
         """Create each database that does not exist yet (idempotent across restarts)."""
         psql = str(binaries() / "psql")
         for name in names:
+            if not _DATABASE_NAME.fullmatch(name):
+                raise ValueError(f"database name {name!r} must match {_DATABASE_NAME.pattern}")
             exists = subprocess.run(
-                [psql, self.dsn(), "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+                [psql, self.dsn(), "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],  # noqa: S608 - name checked above
                 check=True,
                 capture_output=True,
                 text=True,

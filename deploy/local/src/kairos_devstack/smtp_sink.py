@@ -40,7 +40,7 @@ class ReceivedMail:
 
     def _body(self, subtype: str) -> str:
         part = self.message.get_body(preferencelist=(subtype,))
-        return "" if part is None else str(part.get_content())  # type: ignore[attr-defined]
+        return "" if part is None else str(part.get_content())
 
     def summary(self) -> dict[str, Any]:
         senders = self._addresses("From")
@@ -64,7 +64,9 @@ class ReceivedMail:
             "EnvelopeTo": self.envelope_to,
             "Text": self._body("plain"),
             "HTML": self._body("html"),
-            "Headers": {key: [str(v) for v in self.message.get_all(key, [])] for key in self.message},
+            "Headers": {
+                key: [str(v) for v in self.message.get_all(key, [])] for key in self.message
+            },
         }
 
 
@@ -105,7 +107,7 @@ class StoringHandler:
         self.store = store
 
     async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, server: SMTP, session: Session, envelope: Envelope
+        self, _server: SMTP, _session: Session, envelope: Envelope
     ) -> str:
         raw = envelope.original_content or b""
         self.store.add(str(envelope.mail_from), [str(rcpt) for rcpt in envelope.rcpt_tos], raw)

@@ -52,7 +52,12 @@ class StackPorts:
     postgres: int = field(default_factory=lambda: _env_port("KAIROS_POSTGRES_PORT", 5432))
     smtp: int = field(default_factory=lambda: _env_port("KAIROS_SMTP_PORT", 1025))
     smtp_http: int = field(default_factory=lambda: _env_port("KAIROS_SMTP_HTTP_PORT", 8025))
-    services: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    services: dict[str, int] = field(
+        default_factory=lambda: {
+            service: _env_port(f"KAIROS_{service.upper()}_HTTP_PORT", port)
+            for service, port in SERVICE_PORTS.items()
+        }
+    )
 
     def all(self) -> dict[str, int]:
         return {
@@ -88,12 +93,14 @@ class LocalStack:
         return self.root / "logs"
 
     def check_ports(self) -> None:
-        taken = {name: port for name, port in self.ports.all().items() if port_accepts("127.0.0.1", port)}
+        taken = {
+            name: port for name, port in self.ports.all().items() if port_accepts("127.0.0.1", port)
+        }
         if taken:
             listing = ", ".join(f"{name} ({port})" for name, port in taken.items())
             raise StartupError(
                 f"ports already in use: {listing}. Is another stack running? Stop it, or set "
-                "KAIROS_KAFKA_PORT / KAIROS_POSTGRES_PORT / KAIROS_SMTP_PORT / KAIROS_SMTP_HTTP_PORT"
+                "KAIROS_KAFKA_PORT, KAIROS_POSTGRES_PORT, KAIROS_SMTP_PORT, KAIROS_SMTP_HTTP_PORT"
             )
 
     def start(self) -> None:
@@ -222,7 +229,9 @@ def run() -> int:
         while not stop_requested.wait(1.0):
             dead = [p for p in stack.processes if not p.is_running()]
             if dead:
-                names = ", ".join(f"{p.name} (exit {p.popen.returncode}, log {p.log_path})" for p in dead)
+                names = ", ".join(
+                    f"{p.name} (exit {p.popen.returncode}, log {p.log_path})" for p in dead
+                )
                 print(f"stopping: a process exited on its own: {names}", file=sys.stderr)
                 return 1
     except KeyboardInterrupt:

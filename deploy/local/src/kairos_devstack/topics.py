@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -26,21 +27,22 @@ async def create_topics(
         existing = set(await admin.list_topics())
         missing = [name for name in names if name not in existing]
         if missing:
-            try:
+            # Created concurrently by someone else is what we wanted too.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await asyncio.wait_for(
                     admin.create_topics(
                         [NewTopic(name, partitions, replication) for name in missing]
                     ),
                     timeout,
                 )
-            except TopicAlreadyExistsError:
-                pass  # created concurrently by someone else: what we wanted
     finally:
         await admin.close()
 
 
 async def create_platform_topics(bootstrap_servers: str, replication: int = 1) -> None:
-    await create_topics(bootstrap_servers, list(PLATFORM_TOPICS), partitions=6, replication=replication)
+    await create_topics(
+        bootstrap_servers, list(PLATFORM_TOPICS), partitions=6, replication=replication
+    )
     await create_topics(
         bootstrap_servers,
         [f"{topic}.dlq" for topic in PLATFORM_TOPICS],

@@ -1,1 +1,5 @@
-"""Kairos declaration service: the seven declaration kinds, their rules and deadlines, access decided from events, integrator topics."""
+"""Kairos declaration service.
+
+The seven declaration kinds, their rules and deadlines, access decided from events, integrator
+topics.
+"""

@@ -9,7 +9,9 @@ from kairos_shared.settings import ServiceSettings
 
 
 class HabilitationSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="KAIROS_HABILITATION_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="KAIROS_HABILITATION_", extra="ignore", frozen=True
+    )
 
     service_name: str = "habilitation"
     http_port: int = 8002

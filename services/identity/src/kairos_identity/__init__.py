@@ -1,1 +1,5 @@
-"""Kairos identity service: organisations (adhesion, validation, suspension), accounts with provisional credentials, login and sessions, JWKS."""
+"""Kairos identity service.
+
+Organisations (adhesion, validation, suspension), accounts with provisional credentials, login
+and sessions, JWKS.
+"""

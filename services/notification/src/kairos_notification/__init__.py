@@ -1,1 +1,4 @@
-"""Kairos notification service: the French e-mails the rules call for, sent once per event and recipient, retried and tracked."""
+"""Kairos notification service.
+
+The French e-mails the rules call for, sent once per event and recipient, retried and tracked.
+"""

@@ -9,7 +9,9 @@ from kairos_shared.settings import ServiceSettings
 
 
 class NotificationSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="KAIROS_NOTIFICATION_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="KAIROS_NOTIFICATION_", extra="ignore", frozen=True
+    )
 
     service_name: str = "notification"
     http_port: int = 8004

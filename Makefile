@@ -1,0 +1,55 @@
+# Kairos platform: the README's commands. Everything the project needs is installed from here:
+# uv into .tools/ (from PyPI), the Python workspace into .venv/ (uv.lock), Kafka's jars into
+# .cache/ (Maven Central). Prerequisites on the machine: Python 3.11+, Java 17, Maven.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(shell command -v $(PYTHON))
+export UV_LINK_MODE := copy
+
+.PHONY: help install run test test-unit lint format bench up down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV) ## install the workspace (uv.lock) and Kafka's jars
+	$(UV) sync --all-packages --locked --quiet
+	$(PY) -m kairos_devstack kafka-jars >/dev/null
+
+run: install ## run Kafka, PostgreSQL, the SMTP sink and the four services until Ctrl-C
+	$(PY) -m kairos_devstack run
+
+test: install lint ## lint, then every test (starts a real Kafka and PostgreSQL)
+	$(PY) -m pytest
+
+test-unit: install ## only the tests that need no Kafka or PostgreSQL
+	$(PY) -m pytest -m "not infra"
+
+lint: install ## ruff, formatting, mypy (strict), import-linter contracts
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	.venv/bin/lint-imports
+
+format: install ## apply ruff's fixes and formatting
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+up: ## the container stack (needs a Docker engine)
+	docker compose up --build --detach --wait
+
+down: ## stop the container stack
+	docker compose down
+
+clean: ## remove the local stack's data (.local) and caches; keeps Kafka's jars
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache
