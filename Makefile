@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_LINK_MODE := copy
 
-.PHONY: help install run test test-unit lint format bench up down clean
+.PHONY: help install run test test-unit lint format schemas bench up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,12 @@ lint: install ## ruff, formatting, mypy (strict), import-linter contracts
 format: install ## apply ruff's fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+schemas: install ## regenerate the JSON Schemas and the AsyncAPI document from the event classes
+	$(PY) -m kairos_schemas.generate
+
+bench: install ## benchmarks, each against its raw baseline measured in the same run
+	$(PY) bench/outbox.py
 
 up: ## the container stack (needs a Docker engine)
 	docker compose up --build --detach --wait

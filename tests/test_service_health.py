@@ -62,7 +62,10 @@ async def test_service_is_ready_with_real_postgresql_and_kafka(
         assert (await client.get("/health/live")).status_code == 200
         ready = await _ready_status(client)
         assert ready.status_code == 200, ready.text
-        assert ready.json() == {"status": "ready", "checks": {"postgresql": "ok", "kafka": "ok"}}
+        assert ready.json() == {
+            "status": "ready",
+            "checks": {"postgresql": "ok", "kafka": "ok", "outbox_relay": "ok"},
+        }
         assert (await client.get("/openapi.json")).status_code == 200
 
     connection = await asyncpg.connect(database_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import asyncpg
@@ -68,16 +69,34 @@ async def test_failing_migration_rolls_back_and_is_not_recorded(
         await connection.close()
 
 
+async def test_components_keep_separate_histories(database_url: str, tmp_path: Path) -> None:
+    shared = _write(tmp_path / "shared", {"0001_shared.sql": "CREATE TABLE s (id int);"})
+    service = _write(tmp_path / "service", {"0001_service.sql": "CREATE TABLE v (id int);"})
+    connection = await asyncpg.connect(database_url)
+    try:
+        assert len(await apply_migrations(connection, shared, component="kairos_shared")) == 1
+        assert len(await apply_migrations(connection, service, component="identity")) == 1
+        rows = await connection.fetch(
+            "SELECT component, version FROM schema_migrations ORDER BY component"
+        )
+        assert [(row["component"], row["version"]) for row in rows] == [
+            ("identity", 1),
+            ("kairos_shared", 1),
+        ]
+    finally:
+        await connection.close()
+
+
 async def test_a_migration_edited_after_it_was_applied_is_refused(
     database_url: str, tmp_path: Path
 ) -> None:
     folder = _write(tmp_path / "migrations", {"0001_t.sql": "CREATE TABLE t (id int);"})
     connection = await asyncpg.connect(database_url)
     try:
-        await apply_migrations(connection, folder)
+        await apply_migrations(connection, folder, component="identity")
         (folder / "0001_t.sql").write_text("CREATE TABLE t (id bigint);")
-        with pytest.raises(MigrationError, match="0001_t changed after it was applied"):
-            await apply_migrations(connection, folder)
+        with pytest.raises(MigrationError, match="identity/0001_t changed after it was applied"):
+            await apply_migrations(connection, folder, component="identity")
     finally:
         await connection.close()
 
@@ -94,3 +113,46 @@ def test_badly_named_migrations_are_refused(
 ) -> None:
     with pytest.raises(MigrationError, match=message):
         load_migrations(_write(tmp_path / "m", files))
+
+
+_MIGRATE_IN_A_PROCESS = """
+import asyncio, sys
+from pathlib import Path
+import asyncpg
+from kairos_shared.migrations import apply_migrations
+
+async def main() -> None:
+    connection = await asyncpg.connect(sys.argv[1])
+    try:
+        applied = await apply_migrations(connection, Path(sys.argv[2]), component="identity")
+        print(len(applied))
+    finally:
+        await connection.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_two_processes_starting_together_apply_each_migration_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    folder = _write(tmp_path / "migrations", MIGRATIONS)
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _MIGRATE_IN_A_PROCESS,
+            database_url,
+            str(folder),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    outputs = [await process.communicate() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0]
+    assert sorted(int(stdout) for stdout, _ in outputs) == [0, 3]
+    connection = await asyncpg.connect(database_url)
+    try:
+        assert await connection.fetchval("SELECT n FROM counter WHERE id = 1") == 2
+    finally:
+        await connection.close()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pytest
 from kairos_devstack.processes import free_port, port_accepts
 from kairos_devstack.topics import SERVICES
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.infra]  # runs its own Kafka and PostgreSQL
 
 
 @pytest.fixture
@@ -64,9 +65,14 @@ def test_run_brings_everything_up_and_a_signal_stops_it_all(
     reader = threading.Thread(target=_lines, args=(stack.stdout, output), daemon=True)
     reader.start()
     seen: list[str] = []
+    deadline = time.monotonic() + 240
     try:
         while not any("Press Ctrl-C" in line for line in seen):
-            seen.append(output.get(timeout=240))
+            try:
+                seen.append(output.get(timeout=1))
+            except queue.Empty:
+                assert stack.poll() is None, "the stack exited:\n" + "".join(seen)
+                assert time.monotonic() < deadline, "not ready in time:\n" + "".join(seen)
         for service in SERVICES:
             port = ports[f"KAIROS_{service.upper()}_HTTP_PORT"]
             assert f"http://127.0.0.1:{port}" in "".join(seen)

@@ -26,11 +26,16 @@ _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
 
 
+def redact_text(text: str) -> str:
+    """``text`` without bearer tokens, ``password=…``-like pairs, or passwords in URLs."""
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _INLINE_SECRET.sub(lambda m: f"{m.group('key')}{REDACTED}", text)
+    return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+
+
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
-        value = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", value)
-        value = _INLINE_SECRET.sub(lambda m: f"{m.group('key')}{REDACTED}", value)
-        return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", value)
+        return redact_text(value)
     if isinstance(value, Mapping):
         return {key: _redact_item(key, item) for key, item in value.items()}
     if isinstance(value, list | tuple):

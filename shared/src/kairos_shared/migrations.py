@@ -4,6 +4,9 @@ A service keeps plain SQL files named ``NNNN_what_it_does.sql`` in its ``migrati
 Each file is applied once, in its own transaction, in version order; the run holds a PostgreSQL
 advisory lock so two replicas starting together apply each migration exactly once. A file that
 changed after it was applied is an error (its checksum no longer matches), not a silent skip.
+
+History is kept per *component*: the shared infrastructure tables (outbox, inbox) are versioned
+as ``kairos_shared``, and each service's own tables under the service's name.
 """
 
 from __future__ import annotations
@@ -47,7 +50,9 @@ def load_migrations(folder: Path) -> list[Migration]:
     return migrations
 
 
-async def apply_migrations(connection: Connection, folder: Path) -> list[Migration]:
+async def apply_migrations(
+    connection: Connection, folder: Path, *, component: str = "service"
+) -> list[Migration]:
     """Apply what is not applied yet; returns the migrations this call applied."""
     migrations = load_migrations(folder)
     await connection.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
@@ -55,16 +60,20 @@ async def apply_migrations(connection: Connection, folder: Path) -> list[Migrati
         await connection.execute(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY,
+                component text NOT NULL,
+                version integer NOT NULL,
                 name text NOT NULL,
                 checksum text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
+                applied_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (component, version)
             )
             """
         )
         applied = {
             row["version"]: row["checksum"]
-            for row in await connection.fetch("SELECT version, checksum FROM schema_migrations")
+            for row in await connection.fetch(
+                "SELECT version, checksum FROM schema_migrations WHERE component = $1", component
+            )
         }
         done: list[Migration] = []
         for migration in migrations:
@@ -72,14 +81,17 @@ async def apply_migrations(connection: Connection, folder: Path) -> list[Migrati
             if recorded is not None:
                 if recorded != migration.checksum:
                     raise MigrationError(
-                        f"migration {migration.version:04d}_{migration.name} changed after it "
+                        f"migration {component}/{migration.version:04d}_{migration.name} changed "
+                        "after it "
                         "was applied; add a new migration instead"
                     )
                 continue
             async with connection.transaction():
                 await connection.execute(migration.sql)
                 await connection.execute(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    "INSERT INTO schema_migrations (component, version, name, checksum)"
+                    " VALUES ($1, $2, $3, $4)",
+                    component,
                     migration.version,
                     migration.name,
                     migration.checksum,

@@ -33,3 +33,4 @@ class ServiceSettings(BaseSettings):
     )
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     kafka_connect_retry_max_seconds: float = Field(default=10.0, gt=0)
+    outbox_relay_enabled: bool = True

@@ -129,13 +129,17 @@ async def database_url(postgres_admin_dsn: str) -> AsyncIterator[str]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def kafka_topic(kafka_bootstrap_servers: str) -> AsyncIterator[TopicFactory]:
-    """``await kafka_topic(partitions=3)``: a topic with a unique name, deleted afterwards."""
+    """``await kafka_topic(partitions=3)``: a topic with a unique name, deleted afterwards;
+    ``dead_letters=True`` also creates its ``<name>.dlq``."""
     created: list[str] = []
 
-    async def new_topic(prefix: str = "test", *, partitions: int = 3) -> str:
+    async def new_topic(
+        prefix: str = "test", *, partitions: int = 3, dead_letters: bool = False
+    ) -> str:
         name = f"{prefix}.{uuid.uuid4().hex}"
-        await create_topics(kafka_bootstrap_servers, [name], partitions=partitions)
-        created.append(name)
+        names = [name, f"{name}.dlq"] if dead_letters else [name]
+        await create_topics(kafka_bootstrap_servers, names, partitions=partitions)
+        created.extend(names)
         return name
 
     yield new_topic

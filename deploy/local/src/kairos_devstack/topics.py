@@ -8,8 +8,9 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from kairos_schemas import PLATFORM_TOPICS, dead_letter_topic
+
 SERVICES = ("identity", "habilitation", "declaration", "notification")
-PLATFORM_TOPICS = tuple(f"kairos.{service}.v1" for service in SERVICES)
 
 
 async def create_topics(
@@ -45,7 +46,7 @@ async def create_platform_topics(bootstrap_servers: str, replication: int = 1) -
     )
     await create_topics(
         bootstrap_servers,
-        [f"{topic}.dlq" for topic in PLATFORM_TOPICS],
+        [dead_letter_topic(topic) for topic in PLATFORM_TOPICS],
         partitions=1,
         replication=replication,
     )

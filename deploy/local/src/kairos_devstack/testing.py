@@ -1,0 +1,67 @@
+"""Test support shared by the test suites: a test-only event and Kafka reading helpers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from kairos_schemas import Event, EventRegistry
+
+TEST_EVENTS = EventRegistry()
+"""Test-only event classes: kept out of the package registry and the committed schemas."""
+
+
+class CounterIncremented(Event, registry=TEST_EVENTS):
+    """Test-only event: a counter moved by one step; ``seq`` gives the order per counter."""
+
+    event_type: ClassVar[str] = "fr.kairos.identity.test-counter-incremented.v1"
+    topic: ClassVar[str] = "kairos.identity.v1"
+
+    counter_id: str
+    seq: int
+
+    def partition_key(self) -> str:
+        return self.counter_id
+
+
+_READ_PATIENCE_SECONDS = 60.0
+
+
+def counter_events(counters: int, steps: int) -> list[CounterIncremented]:
+    """``steps`` events for each of ``counters`` new counters, interleaved, in ``seq`` order."""
+    ids = [f"counter-{uuid.uuid4().hex[:8]}" for _ in range(counters)]
+    return [CounterIncremented(counter_id=c, seq=s) for s in range(steps) for c in ids]
+
+
+async def read_records(
+    bootstrap_servers: str, topic: str, *, at_least: int = 0, idle_timeout: float = 2.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of ``topic`` from the beginning (no group, nothing committed).
+
+    Reads until ``at_least`` records arrived and then nothing more came for ``idle_timeout``.
+    """
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers.split(","),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        waited = 0.0
+        while waited < _READ_PATIENCE_SECONDS:
+            batch = await consumer.getmany(timeout_ms=int(idle_timeout * 1000))
+            if not batch:
+                if len(records) >= at_least:
+                    return records
+                waited += idle_timeout
+                continue
+            for partition_records in batch.values():
+                records.extend(partition_records)
+    finally:
+        await consumer.stop()
+    return records

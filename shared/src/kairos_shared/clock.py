@@ -1,0 +1,41 @@
+"""Time, injected: every deadline (21 days, 7 days, 3 months, 3 years, reviews, attendance)
+reads a :class:`Clock`, so tests move time instead of waiting for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told to (tests, simulations)."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs a timezone-aware start instant")
+        self._now = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, by: timedelta) -> datetime:
+        if by < timedelta(0):
+            raise ValueError("time does not go backwards")
+        self._now += by
+        return self._now
+
+    def set(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("ManualClock needs timezone-aware instants")
+        self._now = instant.astimezone(UTC)

@@ -1,0 +1,133 @@
+"""A service's Kafka side, started and stopped as one: the FastStream broker with the service's
+idempotent subscriptions, the producer that parks dead letters, and the outbox relay.
+
+Kafka may come up after the service: :meth:`Messaging.start` returns at once and connects in the
+background, retrying with back-off; readiness reports "not connected yet" until it has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+
+from kairos_shared.dead_letters import DeadLetterPublisher
+from kairos_shared.inbox import IdempotentConsumer
+from kairos_shared.kafka import bootstrap_kafka
+from kairos_shared.relay import OutboxRelay
+from kairos_shared.settings import ServiceSettings
+from kairos_shared.subscriber import subscribe
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    topic: str
+    consumer: IdempotentConsumer
+
+
+ConsumerFactory = Callable[[asyncpg.Pool, DeadLetterPublisher], Iterable[Subscription]]
+"""Builds a service's subscriptions once its database pool is open."""
+
+
+class KafkaUnavailableError(RuntimeError):
+    """Kafka is not connected, or did not answer a ping."""
+
+
+class Messaging:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        broker: KafkaBroker,
+        consumers: ConsumerFactory | None = None,
+    ) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.consumers = consumers
+        self.dead_letter_producer: AIOKafkaProducer | None = None
+        self.relay: OutboxRelay | None = None
+        self.connected = False
+        self.error: str | None = None
+        self._connecting: asyncio.Task[None] | None = None
+        self._relaying: asyncio.Task[None] | None = None
+
+    async def start(self, pool: asyncpg.Pool) -> None:
+        """Register the subscriptions, then connect in the background (aiokafka clients are
+        created here: they belong to the running event loop)."""
+        self.dead_letter_producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers.split(","),
+            client_id=f"{self.settings.service_name}-dead-letters",
+            enable_idempotence=True,
+            acks="all",
+        )
+        if self.consumers is not None:
+            dead_letters = DeadLetterPublisher(self.dead_letter_producer)
+            for subscription in self.consumers(pool, dead_letters):
+                subscribe(
+                    self.broker,
+                    subscription.topic,
+                    subscription.consumer,
+                    group_id=f"kairos-{self.settings.service_name}-{subscription.consumer.name}",
+                )
+        if self.settings.outbox_relay_enabled:
+            self.relay = OutboxRelay(
+                pool,
+                self.settings.database_url.get_secret_value(),
+                self.settings.kafka_bootstrap_servers,
+                client_id=self.settings.service_name,
+            )
+        self._connecting = asyncio.create_task(self._connect())
+
+    async def _connect(self) -> None:
+        assert self.dead_letter_producer is not None
+        delay = 0.5
+        while True:
+            try:
+                # A bare client first: a FastStream broker whose start() failed leaks its
+                # producer, so the broker is only started once Kafka has answered.
+                await bootstrap_kafka(self.settings.kafka_bootstrap_servers)
+                await self.dead_letter_producer.start()
+                await self.broker.start()
+            except Exception as error:  # noqa: BLE001 - any failure to connect is retried
+                self.error = f"{type(error).__name__}: {error}"
+                log.warning("kafka not reachable, retrying", error=self.error, in_s=delay)
+                with contextlib.suppress(Exception):
+                    await self.dead_letter_producer.stop()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.kafka_connect_retry_max_seconds)
+                continue
+            if self.relay is not None:
+                self._relaying = asyncio.create_task(self.relay.run())
+            self.connected, self.error = True, None
+            log.info("kafka connected", bootstrap_servers=self.settings.kafka_bootstrap_servers)
+            return
+
+    async def stop(self) -> None:
+        for task in (self._connecting, self._relaying):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self.connected:
+            await self.broker.stop()
+            if self.dead_letter_producer is not None:
+                await self.dead_letter_producer.stop()
+            self.connected = False
+
+    async def probe_kafka(self) -> None:
+        if not self.connected:
+            reason = f": {self.error}" if self.error else ""
+            raise KafkaUnavailableError(f"not connected yet{reason}")
+        if not await self.broker.ping(timeout=self.settings.readiness_timeout_seconds):
+            raise KafkaUnavailableError(f"no answer from {self.settings.kafka_bootstrap_servers}")
+
+    async def probe_relay(self) -> None:
+        if self._relaying is not None and self._relaying.done():
+            raise RuntimeError("the outbox relay stopped")
