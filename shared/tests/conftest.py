@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest_asyncio
 
+from kairos_devstack.testing import EFFECTS_TABLE
 from kairos_shared.db import create_pool
 from kairos_shared.migrations import apply_migrations
 from kairos_shared.runtime import SHARED_MIGRATIONS
@@ -18,8 +19,6 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(database_url, min_size=1, max_size=8)
     async with pool.acquire() as connection:
         await apply_migrations(connection, SHARED_MIGRATIONS, component="kairos_shared")
-        await connection.execute(
-            "CREATE TABLE effects (event_id text NOT NULL, counter_id text NOT NULL, seq int)"
-        )
+        await connection.execute(EFFECTS_TABLE)
     yield pool
     await pool.close()

@@ -16,7 +16,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from faststream.kafka import KafkaBroker
 
 from kairos_devstack.pytest_plugin import TopicFactory
-from kairos_devstack.testing import TEST_EVENTS, CounterIncremented, counter_events, read_records
+from kairos_devstack.testing import (
+    TEST_EVENTS,
+    CounterIncremented,
+    counter_events,
+    read_records,
+    record_effect,
+)
 from kairos_schemas import Event
 from kairos_shared import dead_letters, outbox
 from kairos_shared.db import Connection
@@ -26,17 +32,6 @@ from kairos_shared.subscriber import subscribe
 
 SOURCE = "/kairos/tests"
 FAST_RETRIES = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.05)
-
-
-async def record_effect(connection: Connection, event: Event, delivery: Delivery) -> None:
-    """Not idempotent by itself: applied twice, it would leave two rows."""
-    assert isinstance(event, CounterIncremented)
-    await connection.execute(
-        "INSERT INTO effects VALUES ($1, $2, $3)",
-        delivery.cloudevent.id,
-        event.counter_id,
-        event.seq,
-    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -6,16 +6,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
+from datetime import timedelta
 
 import asyncpg
 import pytest
 from aiokafka import ConsumerRecord
 
 from kairos_devstack.pytest_plugin import TopicFactory
-from kairos_devstack.testing import TEST_EVENTS, CounterIncremented, counter_events, read_records
+from kairos_devstack.testing import (
+    TEST_EVENTS,
+    CounterIncremented,
+    counter_events,
+    read_records,
+    record_effect,
+)
 from kairos_schemas import CloudEvent, parse_event
 from kairos_shared import outbox
 from kairos_shared.db import Connection
+from kairos_shared.dead_letters import DeadLetterPublisher
+from kairos_shared.inbox import IdempotentConsumer, Outcome
 from kairos_shared.relay import OutboxRelay, RelaySettings
 
 SOURCE = "/kairos/tests"
@@ -170,12 +179,43 @@ async def test_relay_killed_between_publish_and_mark_publishes_again(
     assert await _unpublished(pool) == 3, "the rows are still to publish"
 
     relay = _relay(pool, database_url, kafka_bootstrap_servers)
+    consumer = IdempotentConsumer(
+        "effects",
+        pool,
+        {CounterIncremented.event_type: record_effect},
+        DeadLetterPublisher(relay.producer),
+        registry=TEST_EVENTS,
+    )
     await relay.producer.start()
     try:
         assert await relay.drain() == 3
+        records = await read_records(kafka_bootstrap_servers, topic, at_least=6)
+        records.sort(key=lambda record: record.offset)
+        ids = [dict(r.headers)["ce_id"] for r in records]
+        assert len(ids) == 6, "at least once: each event published twice"
+        assert len(set(ids)) == 3, "with the same event id both times"
+        # ... and the consumer's effect still happens once per event.
+        outcomes = [await consumer.process(record) for record in records]
     finally:
         await relay.producer.stop()
-    records = await read_records(kafka_bootstrap_servers, topic, at_least=6)
-    ids = [dict(r.headers)["ce_id"] for r in records]
-    assert len(ids) == 6, "at least once: each event published twice"
-    assert len(set(ids)) == 3, "with the same event id both times"
+    assert outcomes == [Outcome.APPLIED] * 3 + [Outcome.DUPLICATE] * 3
+    rows = await pool.fetch("SELECT seq FROM effects ORDER BY seq")
+    assert [row["seq"] for row in rows] == [0, 1, 2]
+
+
+async def test_published_rows_are_purged_after_the_retention(
+    pool: asyncpg.Pool, database_url: str, kafka_bootstrap_servers: str, kafka_topic: TopicFactory
+) -> None:
+    topic = await kafka_topic(partitions=1)
+    await _commit_each(pool, topic, counter_events(counters=1, steps=3))
+    relay = _relay(pool, database_url, kafka_bootstrap_servers, retention=timedelta(hours=1))
+    await relay.producer.start()
+    try:
+        await relay.drain()
+        assert await relay.purge() == 0, "published within the retention: kept"
+        await pool.execute("UPDATE outbox SET published_at = published_at - interval '2 hours'")
+        await _commit_each(pool, topic, counter_events(counters=1, steps=1))  # not published
+        assert await relay.purge() == 3
+    finally:
+        await relay.producer.stop()
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 1

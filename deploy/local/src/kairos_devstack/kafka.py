@@ -228,9 +228,10 @@ class KafkaCluster:
             process.stop_signal = signal.SIGKILL
         process.stop()
 
-    def stop(self) -> None:
+    def stop(self, *, kill: bool = False) -> None:
+        """Stop every node; ``kill`` for throwaway data (no controlled shutdown to wait for)."""
         for node_id in list(self.processes):
-            self.stop_node(node_id)
+            self.stop_node(node_id, kill=kill)
 
     def _node(self, node_id: int) -> KafkaNodeConfig:
         return next(node for node in self.nodes if node.node_id == node_id)

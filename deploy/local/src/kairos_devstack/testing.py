@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from kairos_schemas import Event, EventRegistry
+from kairos_shared.db import Connection
+from kairos_shared.inbox import Delivery
 
 TEST_EVENTS = EventRegistry()
 """Test-only event classes: kept out of the package registry and the committed schemas."""
@@ -27,6 +29,20 @@ class CounterIncremented(Event, registry=TEST_EVENTS):
 
 
 _READ_PATIENCE_SECONDS = 60.0
+
+EFFECTS_TABLE = "CREATE TABLE effects (event_id text NOT NULL, counter_id text NOT NULL, seq int)"
+"""Where :func:`record_effect` leaves one row per application of an event."""
+
+
+async def record_effect(connection: Connection, event: Event, delivery: Delivery) -> None:
+    """A consumer's effect that is not idempotent by itself: applied twice, two rows."""
+    assert isinstance(event, CounterIncremented)
+    await connection.execute(
+        "INSERT INTO effects VALUES ($1, $2, $3)",
+        delivery.cloudevent.id,
+        event.counter_id,
+        event.seq,
+    )
 
 
 def counter_events(counters: int, steps: int) -> list[CounterIncremented]:
