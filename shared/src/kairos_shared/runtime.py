@@ -27,6 +27,7 @@ from kairos_shared.health import health_router
 from kairos_shared.logging import configure_logging
 from kairos_shared.messaging import ConsumerFactory, Messaging
 from kairos_shared.migrations import apply_migrations
+from kairos_shared.problems import install_problem_handlers
 from kairos_shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -98,6 +99,7 @@ def create_service_app(
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.add_middleware(CorrelationIdMiddleware)
+    install_problem_handlers(app)
     app.state.resources = resources
     app.include_router(
         health_router(
