@@ -68,7 +68,7 @@ def test_tampered_unsigned_foreign_expired_and_misaddressed_tokens_are_refused(
             "iat": 1,
             "exp": 2**31,
         },
-        key=None,
+        key="",
         algorithm="none",
     )
     foreign = _issue(TokenSigner(Ed25519PrivateKey.generate()))

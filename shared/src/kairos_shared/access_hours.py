@@ -133,6 +133,7 @@ class AccessDecision:
 
     ``reason`` is for machines (None when open), ``detail`` for people (French, names the zone).
     ``next_opening`` (UTC) is None when open, or when no opening exists within the search horizon.
+    ``rules`` are those it was taken under: :func:`problem_details` states them to the user.
     """
 
     open: bool

@@ -5,21 +5,59 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+import structlog
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from fastapi import FastAPI
 
+from kairos_identity.adapters.password_hasher import Argon2idHasher
 from kairos_identity.config import IdentitySettings
+from kairos_identity.entrypoints.http import router
+from kairos_identity.service_layer.context import IdentityContext, PoolHolder
+from kairos_shared.access_hours import AccessCalendar, AccessHoursSettings
+from kairos_shared.clock import Clock, SystemClock
 from kairos_shared.kafka import make_broker
 from kairos_shared.runtime import create_service_app
+from kairos_shared.tokens import TokenSigner
 
 MIGRATIONS = Path(str(files("kairos_identity") / "migrations"))
 
+log = structlog.get_logger(__name__)
 
-def create_app(settings: IdentitySettings | None = None) -> FastAPI:
+
+def signing_key(settings: IdentitySettings) -> Ed25519PrivateKey:
+    if settings.signing_key_pem is None:
+        log.warning("no signing key configured: a temporary one signs tokens (development only)")
+        return Ed25519PrivateKey.generate()
+    key = load_pem_private_key(settings.signing_key_pem.get_secret_value().encode(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise TypeError("KAIROS_IDENTITY_SIGNING_KEY_PEM must be an Ed25519 private key")
+    return key
+
+
+def identity_context(
+    settings: IdentitySettings, resources: PoolHolder, clock: Clock | None = None
+) -> IdentityContext:
+    return IdentityContext(
+        resources=resources,
+        clock=clock or SystemClock(),
+        hasher=Argon2idHasher(
+            memory_cost=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
+        ),
+        signer=TokenSigner(signing_key(settings)),
+        calendar=AccessCalendar(AccessHoursSettings().rules()),
+    )
+
+
+def create_app(settings: IdentitySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or IdentitySettings()
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Kairos identity service",
         migrations_dir=MIGRATIONS,
         broker=broker,
+        routers=[router],
     )
+    app.state.identity = identity_context(settings, app.state.resources, clock)
+    return app

@@ -14,3 +14,9 @@ class IdentitySettings(ServiceSettings):
     service_name: str = "identity"
     http_port: int = 8001
     database_url: SecretStr = SecretStr("postgresql://postgres@127.0.0.1:5432/identity")
+    signing_key_pem: SecretStr | None = None
+    """The Ed25519 private key (PKCS#8 PEM) that signs access tokens. Every replica needs the
+    same key; when unset, a key is generated at start (development only: tokens then die with
+    the process, and replicas would not accept each other's)."""
+    argon2_memory_kib: int = 19 * 1024
+    argon2_time_cost: int = 2

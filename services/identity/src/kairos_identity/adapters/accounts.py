@@ -1,0 +1,203 @@
+"""The account and session tables (asyncpg). Passwords only ever as argon2id hashes; refresh
+tokens only as SHA-256 digests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from kairos_shared.db import Connection
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: uuid.UUID
+    organisation_id: uuid.UUID | None
+    role: str
+    login_id: str
+    first_name: str
+    last_name: str
+    email: str
+    status: str
+    password_hash: str | None
+    must_change_password: bool
+    provisional_until: datetime | None
+    failed_logins: int
+    last_failed_login_at: datetime | None
+    habilitation_id: uuid.UUID | None = None
+
+
+def _account(row: asyncpg.Record) -> AccountRow:
+    return AccountRow(**{name: row[name] for name in AccountRow.__dataclass_fields__})
+
+
+async def first_free_login_id(connection: Connection, candidates: Iterable[str]) -> str:
+    """The first candidate no account has (the caller holds the transaction)."""
+    for candidate in candidates:
+        taken = await connection.fetchval("SELECT 1 FROM account WHERE login_id = $1", candidate)
+        if not taken:
+            return candidate
+    raise RuntimeError("no free login id among the candidates")  # pragma: no cover
+
+
+async def insert(connection: Connection, account: AccountRow, *, now: datetime) -> None:
+    await connection.execute(
+        """
+        INSERT INTO account (id, organisation_id, role, login_id, first_name, last_name, email,
+                             habilitation_id, status, password_hash, must_change_password,
+                             provisional_until, provisional_issued_at, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+        """,
+        account.id, account.organisation_id, account.role, account.login_id,
+        account.first_name, account.last_name, account.email, account.habilitation_id,
+        account.status, account.password_hash, account.must_change_password,
+        account.provisional_until, now,
+    )  # fmt: skip
+
+
+async def by_login_id(connection: Connection, login_id: str) -> AccountRow | None:
+    row = await connection.fetchrow(
+        "SELECT * FROM account WHERE login_id = $1 FOR UPDATE", login_id
+    )
+    return None if row is None else _account(row)
+
+
+async def by_id(connection: Connection, account_id: uuid.UUID) -> AccountRow | None:
+    row = await connection.fetchrow("SELECT * FROM account WHERE id = $1 FOR UPDATE", account_id)
+    return None if row is None else _account(row)
+
+
+async def record_login_failure(
+    connection: Connection, account_id: uuid.UUID, failures: int, at: datetime
+) -> None:
+    await connection.execute(
+        "UPDATE account SET failed_logins = $2, last_failed_login_at = $3 WHERE id = $1",
+        account_id,
+        failures,
+        at,
+    )
+
+
+async def record_login_success(
+    connection: Connection, account_id: uuid.UUID, at: datetime, rehashed: str | None
+) -> None:
+    await connection.execute(
+        """
+        UPDATE account SET failed_logins = 0, last_failed_login_at = NULL, last_login_at = $2,
+                           password_hash = coalesce($3, password_hash)
+        WHERE id = $1
+        """,
+        account_id,
+        at,
+        rehashed,
+    )
+
+
+async def set_password(
+    connection: Connection, account_id: uuid.UUID, password_hash: str, *, activated_at: datetime
+) -> None:
+    await connection.execute(
+        """
+        UPDATE account SET password_hash = $2, must_change_password = false, status = 'active',
+                           provisional_until = NULL,
+                           activated_at = coalesce(activated_at, $3)
+        WHERE id = $1
+        """,
+        account_id,
+        password_hash,
+        activated_at,
+    )
+
+
+async def organisation_account_ids(
+    connection: Connection, organisation_id: uuid.UUID
+) -> list[uuid.UUID]:
+    rows = await connection.fetch(
+        "SELECT id FROM account WHERE organisation_id = $1", organisation_id
+    )
+    return [row["id"] for row in rows]
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: uuid.UUID
+    account_id: uuid.UUID
+    password_change_only: bool
+    expires_at: datetime
+
+
+async def insert_session(
+    connection: Connection,
+    session: SessionRow,
+    refresh_token_hash: bytes,
+    *,
+    now: datetime,
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO session (id, account_id, refresh_token_hash, password_change_only,
+                             started_at, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """,
+        session.id,
+        session.account_id,
+        refresh_token_hash,
+        session.password_change_only,
+        now,
+        session.expires_at,
+    )
+
+
+async def session(connection: Connection, session_id: uuid.UUID) -> SessionRow | None:
+    row = await connection.fetchrow(
+        "SELECT id, account_id, password_change_only, expires_at FROM session WHERE id = $1",
+        session_id,
+    )
+    return None if row is None else SessionRow(**dict(row))
+
+
+async def session_by_refresh_token(
+    connection: Connection, refresh_token_hash: bytes
+) -> SessionRow | None:
+    row = await connection.fetchrow(
+        """
+        SELECT id, account_id, password_change_only, expires_at FROM session
+        WHERE refresh_token_hash = $1 FOR UPDATE
+        """,
+        refresh_token_hash,
+    )
+    return None if row is None else SessionRow(**dict(row))
+
+
+async def rotate_refresh_token(
+    connection: Connection, session_id: uuid.UUID, refresh_token_hash: bytes, now: datetime
+) -> None:
+    await connection.execute(
+        "UPDATE session SET refresh_token_hash = $2, refreshed_at = $3 WHERE id = $1",
+        session_id,
+        refresh_token_hash,
+        now,
+    )
+
+
+async def delete_sessions(
+    connection: Connection, account_ids: Iterable[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Delete the sessions of these accounts (K9: their data goes); returns (session, account)."""
+    rows = await connection.fetch(
+        "DELETE FROM session WHERE account_id = ANY($1::uuid[]) RETURNING id, account_id",
+        list(account_ids),
+    )
+    return [(row["id"], row["account_id"]) for row in rows]
+
+
+async def delete_session(connection: Connection, session_id: uuid.UUID) -> bool:
+    status = await connection.execute("DELETE FROM session WHERE id = $1", session_id)
+    return status.endswith(" 1")

@@ -1,0 +1,208 @@
+"""The identity service's HTTP API (OpenAPI at /docs): adhesions, organisation access,
+sessions, passwords, and the JWKS the other services validate tokens with."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from kairos_identity.adapters.organisations import Contact
+from kairos_identity.entrypoints.auth import AnySession, Context, Operator
+from kairos_identity.service_layer import adhesions, sessions
+
+router = APIRouter()
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AddressBody(_Body):
+    street: str = Field(min_length=1, max_length=200)
+    postal_code: str = Field(min_length=1, max_length=10)
+    city: str = Field(min_length=1, max_length=100)
+
+
+class PersonBody(_Body):
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    email: EmailStr
+
+
+class HeadBody(PersonBody):
+    function: str = Field(min_length=1, max_length=100)
+
+
+class TermsBody(_Body):
+    version: str = Field(min_length=1, max_length=50)
+    accepted_on: date
+
+
+class AdhesionBody(_Body):
+    siret: str = Field(max_length=20, description="14 digits (spaces allowed)")
+    nda: str = Field(max_length=20, description="activity declaration number, 11 digits")
+    legal_name: str = Field(min_length=1, max_length=200)
+    address: AddressBody
+    head: HeadBody
+    rgc: PersonBody
+    terms: TermsBody
+
+
+class AdhesionCreated(BaseModel):
+    organisation_id: uuid.UUID
+    status: str
+
+
+@router.post("/v1/organisations", status_code=201, tags=["organisations"])
+async def request_adhesion(body: AdhesionBody, context: Context) -> AdhesionCreated:
+    """An organisation asks to join (K1); an operator validates it later."""
+    organisation_id = await adhesions.request_adhesion(
+        context,
+        adhesions.AdhesionRequest(
+            siret=body.siret, nda=body.nda, legal_name=body.legal_name,
+            street=body.address.street, postal_code=body.address.postal_code,
+            city=body.address.city,
+            head=Contact(body.head.first_name, body.head.last_name, body.head.email,
+                         body.head.function),
+            rgc=Contact(body.rgc.first_name, body.rgc.last_name, body.rgc.email),
+            terms_version=body.terms.version, terms_accepted_on=body.terms.accepted_on,
+        ),
+    )  # fmt: skip
+    return AdhesionCreated(organisation_id=organisation_id, status="requested")
+
+
+class RgcCredentials(BaseModel):
+    account_id: uuid.UUID
+    login_id: str
+    provisional_password: str = Field(description="shown once; hand it over, never e-mail it")
+    provisional_until: datetime
+
+
+@router.post(
+    "/v1/organisations/{organisation_id}/validation", status_code=201, tags=["organisations"]
+)
+async def validate_adhesion(
+    organisation_id: uuid.UUID, context: Context, claims: Operator, response: Response
+) -> RgcCredentials:
+    """An operator validates the adhesion (K2): 3 years of access; the RGC's provisional
+    credentials are in this response only (K6)."""
+    credentials = await adhesions.validate_adhesion(
+        context, organisation_id, uuid.UUID(claims.account_id)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return RgcCredentials(
+        account_id=credentials.account_id,
+        login_id=credentials.login_id,
+        provisional_password=credentials.provisional_password,
+        provisional_until=credentials.provisional_until,
+    )
+
+
+class ReasonBody(_Body):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class AccessStatus(BaseModel):
+    organisation_id: uuid.UUID
+    status: str
+    access_expires_at: datetime | None
+
+
+async def _change(
+    context: Context, organisation_id: uuid.UUID, claims: Operator, step: str, reason: str | None
+) -> AccessStatus:
+    access = await adhesions.change_status(
+        context, organisation_id, uuid.UUID(claims.account_id), adhesions.StatusChange(step, reason)
+    )
+    return AccessStatus(
+        organisation_id=organisation_id,
+        status=access.status.value,
+        access_expires_at=access.access_expires_at,
+    )
+
+
+@router.post("/v1/organisations/{organisation_id}/suspension", tags=["organisations"])
+async def suspend(
+    organisation_id: uuid.UUID, body: ReasonBody, context: Context, claims: Operator
+) -> AccessStatus:
+    """Suspend the organisation's access (K3): its sessions end at once, through events."""
+    return await _change(context, organisation_id, claims, "suspend", body.reason)
+
+
+@router.post("/v1/organisations/{organisation_id}/withdrawal", tags=["organisations"])
+async def withdraw(
+    organisation_id: uuid.UUID, body: ReasonBody, context: Context, claims: Operator
+) -> AccessStatus:
+    """Withdraw the organisation's access for good (K3)."""
+    return await _change(context, organisation_id, claims, "withdraw", body.reason)
+
+
+@router.post("/v1/organisations/{organisation_id}/reinstatement", tags=["organisations"])
+async def reinstate(organisation_id: uuid.UUID, context: Context, claims: Operator) -> AccessStatus:
+    """Lift a suspension (K3)."""
+    return await _change(context, organisation_id, claims, "reinstate", None)
+
+
+class LoginBody(_Body):
+    login_id: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Tokens(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int
+    password_change_required: bool
+
+
+def _tokens(issued: sessions.IssuedTokens, response: Response) -> Tokens:
+    response.headers["Cache-Control"] = "no-store"
+    return Tokens(
+        access_token=issued.access_token,
+        refresh_token=issued.refresh_token,
+        expires_in=issued.expires_in,
+        password_change_required=issued.password_change_only,
+    )
+
+
+@router.post("/v1/sessions", status_code=201, tags=["sessions"])
+async def login(body: LoginBody, context: Context, response: Response) -> Tokens:
+    """Log in (K5, K8, K4): a short-lived access token and a refresh token."""
+    return _tokens(await sessions.login(context, body.login_id, body.password), response)
+
+
+class RefreshBody(_Body):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/v1/sessions/refresh", tags=["sessions"])
+async def refresh(body: RefreshBody, context: Context, response: Response) -> Tokens:
+    """A new access token for a live session; the refresh token is replaced (K9)."""
+    return _tokens(await sessions.refresh(context, body.refresh_token), response)
+
+
+@router.delete("/v1/sessions/current", status_code=204, tags=["sessions"])
+async def logout(context: Context, claims: AnySession) -> None:
+    """Log out: the session's data is deleted and every service is told (K9)."""
+    await sessions.logout(context, claims)
+
+
+class PasswordChangeBody(_Body):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+@router.post("/v1/accounts/me/password", status_code=204, tags=["accounts"])
+async def change_password(body: PasswordChangeBody, context: Context, claims: AnySession) -> None:
+    """Replace the password (K6, K7); the account's sessions end: log in again."""
+    await sessions.change_password(context, claims, body.current_password, body.new_password)
+
+
+@router.get("/.well-known/jwks.json", tags=["keys"])
+async def jwks(context: Context) -> dict[str, list[dict[str, str]]]:
+    """The public keys that sign access tokens, for the other services (K9)."""
+    return context.signer.jwks()

@@ -1,0 +1,258 @@
+"""Adhesions and organisation access (K1-K3): request, validation, suspension, withdrawal,
+reinstatement, renewal. Each changes state and writes its events in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from kairos_identity.adapters import accounts, organisations
+from kairos_identity.adapters.organisations import Contact, OrganisationRecord
+from kairos_identity.domain import organisations as rules
+from kairos_identity.domain.accounts import Role, provisional_deadline
+from kairos_identity.domain.login_ids import login_id_candidates
+from kairos_identity.domain.organisation_identifiers import InvalidIdentifierError, Nda, Siret
+from kairos_identity.domain.passwords import generate_provisional_password, normalise_password
+from kairos_identity.service_layer.context import SOURCE, IdentityContext
+from kairos_identity.service_layer.sessions import end_sessions
+from kairos_schemas import Event
+from kairos_schemas import identity as events
+from kairos_shared import outbox
+from kairos_shared.db import Connection
+from kairos_shared.problems import FieldError, Problem, invalid_fields
+from kairos_shared.zones import (
+    InvalidPostalCodeError,
+    departement_of_postal_code,
+    zone_of_postal_code,
+)
+
+
+@dataclass(frozen=True)
+class AdhesionRequest:
+    siret: str
+    nda: str
+    legal_name: str
+    street: str
+    postal_code: str
+    city: str
+    head: Contact
+    rgc: Contact
+    terms_version: str
+    terms_accepted_on: date
+
+
+@dataclass(frozen=True)
+class ProvisionalCredentials:
+    """Shown once to whoever hands them over (K6, K11); never stored in clear, never sent."""
+
+    account_id: uuid.UUID
+    login_id: str
+    provisional_password: str
+    provisional_until: datetime
+
+
+def _checked(request: AdhesionRequest, today: date) -> tuple[Siret, Nda, str, str]:
+    """Parse what the rules check, collecting every bad field before refusing (K1)."""
+    errors: list[FieldError] = []
+    siret = nda = None
+    departement = zone = ""
+    try:
+        siret = Siret.parse(request.siret)
+    except InvalidIdentifierError as error:
+        errors.append(FieldError("siret", str(error)))
+    try:
+        nda = Nda.parse(request.nda)
+    except InvalidIdentifierError as error:
+        errors.append(FieldError("nda", str(error)))
+    try:
+        departement = departement_of_postal_code(request.postal_code)
+        zone = zone_of_postal_code(request.postal_code).value
+    except InvalidPostalCodeError as error:
+        errors.append(FieldError("address.postal_code", str(error)))
+    if not rules.terms_date_is_plausible(request.terms_accepted_on, today):
+        errors.append(FieldError("terms.accepted_on", "terms cannot be accepted in the future"))
+    if errors or siret is None or nda is None:
+        raise invalid_fields(errors)
+    return siret, nda, departement, zone
+
+
+def _person(contact: Contact) -> events.Person:
+    return events.Person(
+        first_name=contact.first_name, last_name=contact.last_name, email=contact.email
+    )
+
+
+def _head(contact: Contact) -> events.HeadOfOrganisation:
+    return events.HeadOfOrganisation(
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email=contact.email,
+        function=contact.function,
+    )
+
+
+async def request_adhesion(context: IdentityContext, request: AdhesionRequest) -> uuid.UUID:
+    now = context.clock.now()
+    siret, nda, departement, zone = _checked(request, now.date())
+    record = OrganisationRecord(
+        id=uuid.uuid4(), siret=str(siret), nda=str(nda), legal_name=request.legal_name,
+        street=request.street, postal_code=request.postal_code, city=request.city,
+        departement=departement, zone=zone, head=request.head, rgc=request.rgc,
+        terms_version=request.terms_version, terms_accepted_on=request.terms_accepted_on,
+        requested_at=now, access=rules.OrganisationAccess(rules.OrganisationStatus.REQUESTED),
+    )  # fmt: skip
+    event = events.AdhesionRequested(
+        organisation_id=str(record.id), siret=record.siret, nda=record.nda,
+        legal_name=record.legal_name,
+        address=events.PostalAddress(street=record.street, postal_code=record.postal_code,
+                                     city=record.city),
+        departement=departement, zone=zone,
+        head=_head(request.head), rgc=_person(request.rgc),
+        terms_version=record.terms_version, terms_accepted_on=record.terms_accepted_on,
+        requested_at=now,
+    )  # fmt: skip
+    async with context.pool.acquire() as connection, connection.transaction():
+        try:
+            await organisations.insert(connection, record)
+        except organisations.DuplicateSiretError:
+            raise Problem(
+                status=409, title="Adhesion already exists", type="duplicate-adhesion",
+                detail=f"an adhesion already exists for SIRET {record.siret} (one per SIRET)",
+                errors=[FieldError("siret", "an adhesion already exists for this SIRET")],
+            ) from None  # fmt: skip
+        await outbox.publish(connection, [event], source=SOURCE)
+    return record.id
+
+
+async def _locked(connection: Connection, organisation_id: uuid.UUID) -> OrganisationRecord:
+    record = await organisations.get(connection, organisation_id, for_update=True)
+    if record is None:
+        raise Problem(
+            status=404, title="No such organisation", type="not-found",
+            detail=f"no organisation {organisation_id}",
+        )  # fmt: skip
+    return record
+
+
+def _conflict(error: rules.OrganisationStateError) -> Problem:
+    return Problem(status=409, title="Not allowed now", detail=str(error), type="invalid-state")
+
+
+async def validate_adhesion(
+    context: IdentityContext, organisation_id: uuid.UUID, operator_id: uuid.UUID
+) -> ProvisionalCredentials:
+    """Open the organisation's access for 3 years and create its RGC's account (K2, K6)."""
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        record = await _locked(connection, organisation_id)
+        try:
+            access = rules.validate(record.access, now)
+        except rules.OrganisationStateError as error:
+            raise _conflict(error) from None
+        await organisations.save_access(
+            connection, record.id, access, now=now, validated_by=operator_id
+        )
+        credentials = await create_account(
+            context, connection, record.rgc, Role.RGC, organisation_id=record.id
+        )
+        validated = events.AdhesionValidated(
+            organisation_id=str(record.id), siret=record.siret, legal_name=record.legal_name,
+            zone=record.zone,
+            head=_head(record.head), rgc=_person(record.rgc),
+            rgc_account_id=str(credentials.account_id), validated_at=now,
+            validated_by=str(operator_id), access_expires_at=access.access_expires_at,
+        )  # fmt: skip
+        await outbox.publish(connection, [validated], source=SOURCE)
+    return credentials
+
+
+async def create_account(
+    context: IdentityContext,
+    connection: Connection,
+    person: Contact,
+    role: Role,
+    *,
+    organisation_id: uuid.UUID | None,
+    habilitation_id: uuid.UUID | None = None,
+) -> ProvisionalCredentials:
+    """A provisional account (K6, K11) and its AccountCreated event, in the caller's transaction."""
+    now = context.clock.now()
+    login_id = await accounts.first_free_login_id(
+        connection, login_id_candidates(person.first_name, person.last_name)
+    )
+    password = generate_provisional_password(
+        context.password_policy, login_id=login_id, names=(person.first_name, person.last_name)
+    )
+    until = provisional_deadline(role, now, context.provisional_validity)
+    row = accounts.AccountRow(
+        id=uuid.uuid4(), organisation_id=organisation_id, role=role.value, login_id=login_id,
+        first_name=person.first_name, last_name=person.last_name, email=person.email,
+        status="provisional", password_hash=context.hasher.hash(normalise_password(password)),
+        must_change_password=True, provisional_until=until, failed_logins=0,
+        last_failed_login_at=None, habilitation_id=habilitation_id,
+    )  # fmt: skip
+    await accounts.insert(connection, row, now=now)
+    created = events.AccountCreated(
+        account_id=str(row.id),
+        organisation_id=None if organisation_id is None else str(organisation_id),
+        role=role.value,
+        login_id=login_id,
+        person=_person(person),
+        provisional_until=until,
+        habilitation_id=None if habilitation_id is None else str(habilitation_id),
+    )
+    await outbox.publish(connection, [created], source=SOURCE)
+    return ProvisionalCredentials(row.id, login_id, password, until)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    step: str
+    reason: str | None = None
+
+
+async def change_status(
+    context: IdentityContext,
+    organisation_id: uuid.UUID,
+    operator_id: uuid.UUID,
+    change: StatusChange,
+) -> rules.OrganisationAccess:
+    """Suspend, withdraw or reinstate (K3); a suspension or withdrawal ends every session of the
+    organisation at once, through events."""
+    now = context.clock.now()
+    operator = str(operator_id)
+    async with context.pool.acquire() as connection, connection.transaction():
+        record = await _locked(connection, organisation_id)
+        org = str(record.id)
+        try:
+            if change.step == "suspend":
+                access = rules.suspend(record.access)
+                event: Event = events.OrganisationSuspended(
+                    organisation_id=org, reason=change.reason or "", suspended_at=now,
+                    suspended_by=operator,
+                )  # fmt: skip
+            elif change.step == "withdraw":
+                access = rules.withdraw(record.access)
+                event = events.OrganisationWithdrawn(
+                    organisation_id=org, reason=change.reason or "", withdrawn_at=now,
+                    withdrawn_by=operator,
+                )  # fmt: skip
+            else:
+                access = rules.reinstate(record.access, now)
+                event = events.OrganisationReinstated(
+                    organisation_id=org, reinstated_at=now, reinstated_by=operator
+                )
+        except rules.OrganisationStateError as error:
+            raise _conflict(error) from None
+        await organisations.save_access(
+            connection, record.id, access, now=now, reason=change.reason
+        )
+        await outbox.publish(connection, [event], source=SOURCE)
+        if change.step in {"suspend", "withdraw"}:
+            reason: events.SessionEndReason = (
+                "organisation_suspended" if change.step == "suspend" else "organisation_withdrawn"
+            )
+            account_ids = await accounts.organisation_account_ids(connection, record.id)
+            await end_sessions(connection, account_ids, reason=reason, now=now, organisation_id=org)
+    return access

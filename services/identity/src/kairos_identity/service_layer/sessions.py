@@ -1,0 +1,294 @@
+"""Login, sessions and passwords (K4-K9).
+
+A login checks the access hours of the holder's organisation (operators are exempt), the
+throttle (K8), the account's status and the password; it opens a server-side session and
+returns a short-lived access token plus a refresh token bound to that session. With
+provisional credentials (or after an operator reset) the session can only change the password
+(K6, K7). Logout deletes the session (K9, §6); every end of a session is an event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kairos_identity.adapters import accounts, organisations
+from kairos_identity.adapters.accounts import AccountRow, SessionRow
+from kairos_identity.domain.passwords import UnacceptablePasswordError, normalise_password
+from kairos_identity.domain.throttling import LoginThrottleState
+from kairos_identity.service_layer.context import SOURCE, IdentityContext
+from kairos_schemas import Event
+from kairos_schemas import identity as events
+from kairos_shared import outbox
+from kairos_shared.access_hours import problem_details
+from kairos_shared.db import Connection
+from kairos_shared.problems import FieldError, Problem, invalid_fields
+from kairos_shared.tokens import AccessClaims
+from kairos_shared.zones import Zone
+
+_BAD_CREDENTIALS = Problem(
+    status=401,
+    title="Login refused",
+    detail="unknown login id or wrong password",  # one message: no account enumeration
+    type="login-refused",
+)
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    password_change_only: bool
+
+
+def _digest(refresh_token: str) -> bytes:
+    return hashlib.sha256(refresh_token.encode()).digest()
+
+
+async def _check_access_hours(
+    context: IdentityContext, connection: Connection, account: AccountRow, now: datetime
+) -> None:
+    if account.organisation_id is None:  # operators are not limited (K4)
+        return
+    organisation = await organisations.get(connection, account.organisation_id)
+    assert organisation is not None
+    decision = context.calendar.decide(now, Zone(organisation.zone))
+    if not decision.open:
+        body = problem_details(decision)
+        raise Problem(
+            status=403,
+            title=str(body["title"]),
+            detail=str(body["detail"]),
+            type=str(body["type"]),
+            extensions={
+                k: v for k, v in body.items() if k not in {"type", "title", "status", "detail"}
+            },
+        )
+
+
+async def _refuse_if_throttled(
+    context: IdentityContext, account: AccountRow, now: datetime
+) -> None:
+    state = LoginThrottleState(account.failed_logins, account.last_failed_login_at)
+    decision = context.throttle.decide(state, now)
+    if not decision.allowed:
+        assert decision.retry_after is not None
+        seconds = max(1, int((decision.retry_after - now).total_seconds()))
+        raise Problem(
+            status=429,
+            title="Too many failed logins",
+            type="login-throttled",
+            detail=f"too many failed logins; try again in {seconds} s",
+            extensions={"retry_after": decision.retry_after.isoformat(), "locked": decision.locked},
+        )
+
+
+async def login(context: IdentityContext, login_id: str, password: str) -> IssuedTokens:
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        account = await accounts.by_login_id(connection, login_id)
+        if (
+            account is None
+            or account.status in {"lapsed", "disabled"}
+            or account.password_hash is None
+        ):
+            context.hasher.verify(context.dummy_hash, password)  # same cost either way
+            raise _BAD_CREDENTIALS
+        await _refuse_if_throttled(context, account, now)
+        password = normalise_password(password)
+        if not context.hasher.verify(account.password_hash, password):
+            state = context.throttle.after_failure(
+                LoginThrottleState(account.failed_logins, account.last_failed_login_at), now
+            )
+            await accounts.record_login_failure(
+                connection, account.id, state.consecutive_failures, now
+            )
+            failed, rehashed = True, None
+        else:
+            failed = False
+            needs = context.hasher.needs_rehash(account.password_hash)
+            rehashed = context.hasher.hash(password) if needs else None
+    if failed:  # the failure is committed; the refusal is raised outside the transaction
+        raise _BAD_CREDENTIALS
+    return await _open_session(context, account, now, rehashed)
+
+
+async def _open_session(
+    context: IdentityContext, account: AccountRow, now: datetime, rehashed: str | None
+) -> IssuedTokens:
+    async with context.pool.acquire() as connection, connection.transaction():
+        await _check_access_hours(context, connection, account, now)
+        await accounts.record_login_success(connection, account.id, now, rehashed)
+        session = SessionRow(
+            uuid.uuid4(), account.id, account.must_change_password, now + context.session_lifetime
+        )
+        refresh_token = secrets.token_urlsafe(32)
+        await accounts.insert_session(connection, session, _digest(refresh_token), now=now)
+        await outbox.publish(
+            connection,
+            [
+                events.SessionStarted(
+                    account_id=str(account.id),
+                    session_id=str(session.id),
+                    role=account.role,
+                    organisation_id=None
+                    if account.organisation_id is None
+                    else str(account.organisation_id),
+                    started_at=now,
+                )
+            ],
+            source=SOURCE,
+        )
+    return _tokens(context, account, session, refresh_token, now)
+
+
+def _tokens(
+    context: IdentityContext, account: AccountRow, session: SessionRow, refresh: str, now: datetime
+) -> IssuedTokens:
+    token = context.signer.issue(
+        account_id=str(account.id),
+        organisation_id=None if account.organisation_id is None else str(account.organisation_id),
+        role=account.role,
+        session_id=str(session.id),
+        password_change_only=session.password_change_only,
+        now=now,
+    )
+    return IssuedTokens(
+        token, refresh, int(context.signer.lifetime.total_seconds()), session.password_change_only
+    )
+
+
+async def current_session(context: IdentityContext, claims: AccessClaims) -> SessionRow:
+    """The session a token names, if it still exists: a logout deletes it (K9)."""
+    async with context.pool.acquire() as connection:
+        session = await accounts.session(connection, uuid.UUID(claims.session_id))
+    if session is None or session.expires_at <= context.clock.now():
+        raise Problem(
+            status=401, title="Session ended", detail="this session has ended", type="session-ended"
+        )
+    return session
+
+
+async def change_password(
+    context: IdentityContext, claims: AccessClaims, current_password: str, new_password: str
+) -> None:
+    now = context.clock.now()
+    await current_session(context, claims)
+    async with context.pool.acquire() as connection, connection.transaction():
+        account = await accounts.by_id(connection, uuid.UUID(claims.account_id))
+        assert account is not None
+        if account.password_hash is None or not context.hasher.verify(
+            account.password_hash, current_password
+        ):
+            raise invalid_fields([FieldError("current_password", "wrong current password")])
+        try:
+            new_password = context.password_policy.require_acceptable(
+                new_password,
+                login_id=account.login_id,
+                names=(account.first_name, account.last_name),
+            )
+        except UnacceptablePasswordError as error:
+            raise invalid_fields(
+                [FieldError("new_password", problem.message) for problem in error.problems]
+            ) from None
+        if context.hasher.verify(account.password_hash, new_password):
+            raise invalid_fields(
+                [FieldError("new_password", "must differ from the current password")]
+            )
+        await accounts.set_password(
+            connection, account.id, context.hasher.hash(new_password), activated_at=now
+        )
+        published: list[Event] = []
+        if account.status == "provisional":
+            published.append(
+                events.AccountActivated(
+                    account_id=str(account.id),
+                    role=account.role,
+                    organisation_id=None
+                    if account.organisation_id is None
+                    else str(account.organisation_id),
+                    activated_at=now,
+                )
+            )
+        await outbox.publish(connection, published, source=SOURCE)
+        # Every session of the account ends: the next login is a full one (K7).
+        await end_sessions(
+            connection,
+            [account.id],
+            reason="password_changed",
+            now=now,
+            organisation_id=None
+            if account.organisation_id is None
+            else str(account.organisation_id),
+        )
+
+
+async def logout(context: IdentityContext, claims: AccessClaims) -> None:
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        if await accounts.delete_session(connection, uuid.UUID(claims.session_id)):
+            await outbox.publish(
+                connection,
+                [
+                    events.SessionEnded(
+                        account_id=claims.account_id,
+                        organisation_id=claims.organisation_id,
+                        session_id=claims.session_id,
+                        reason="logout",
+                        ended_at=now,
+                    )
+                ],
+                source=SOURCE,
+            )
+
+
+async def refresh(context: IdentityContext, refresh_token: str) -> IssuedTokens:
+    """A new access token for a live session; the refresh token is rotated (used once)."""
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        session = await accounts.session_by_refresh_token(connection, _digest(refresh_token))
+        if session is None or session.expires_at <= now:
+            raise Problem(
+                status=401,
+                title="Session ended",
+                detail="this session has ended",
+                type="session-ended",
+            )
+        account = await accounts.by_id(connection, session.account_id)
+        assert account is not None
+        await _check_access_hours(context, connection, account, now)
+        rotated = secrets.token_urlsafe(32)
+        await accounts.rotate_refresh_token(connection, session.id, _digest(rotated), now)
+    return _tokens(context, account, session, rotated, now)
+
+
+async def end_sessions(
+    connection: Connection,
+    account_ids: Iterable[uuid.UUID],
+    *,
+    reason: events.SessionEndReason,
+    now: datetime,
+    organisation_id: str | None,
+) -> int:
+    """Delete these accounts' sessions and say so, one SessionEnded each (K9)."""
+    ended = await accounts.delete_sessions(connection, account_ids)
+    await outbox.publish(
+        connection,
+        [
+            events.SessionEnded(
+                account_id=str(account_id),
+                organisation_id=organisation_id,
+                session_id=str(session_id),
+                reason=reason,
+                ended_at=now,
+            )
+            for session_id, account_id in ended
+        ],
+        source=SOURCE,
+    )
+    return len(ended)
