@@ -10,7 +10,8 @@ order. Every request runs in a correlation scope (``X-Correlation-ID``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from kairos_shared.health import health_router
 from kairos_shared.logging import configure_logging
 from kairos_shared.messaging import ConsumerFactory, Messaging
 from kairos_shared.migrations import apply_migrations
+from kairos_shared.periodic import PeriodicJob
 from kairos_shared.problems import install_problem_handlers
 from kairos_shared.settings import ServiceSettings
 
@@ -58,6 +60,7 @@ def create_service_app(
     broker: KafkaBroker,
     routers: Iterable[APIRouter] = (),
     consumers: ConsumerFactory | None = None,
+    periodic: Sequence[PeriodicJob] = (),
 ) -> FastAPI:
     messaging = Messaging(settings, broker, consumers)
     resources = ServiceResources(messaging=messaging)
@@ -84,10 +87,14 @@ def create_service_app(
             )
             resources.pool = pool
             await messaging.start(pool)
+            jobs = [asyncio.create_task(job.loop(), name=job.name) for job in periodic]
             log.info("service started", http_port=settings.http_port)
             try:
                 yield
             finally:
+                for task in jobs:
+                    task.cancel()
+                await asyncio.gather(*jobs, return_exceptions=True)
                 await messaging.stop()
         finally:
             resources.pool = None

@@ -14,9 +14,11 @@ from kairos_identity.adapters.password_hasher import Argon2idHasher
 from kairos_identity.config import IdentitySettings
 from kairos_identity.entrypoints.http import router
 from kairos_identity.service_layer.context import IdentityContext, PoolHolder
+from kairos_identity.service_layer.deadlines import apply_deadlines
 from kairos_shared.access_hours import AccessCalendar, AccessHoursSettings
 from kairos_shared.clock import Clock, SystemClock
 from kairos_shared.kafka import make_broker
+from kairos_shared.periodic import PeriodicJob
 from kairos_shared.runtime import create_service_app
 from kairos_shared.tokens import TokenSigner
 
@@ -52,12 +54,17 @@ def identity_context(
 def create_app(settings: IdentitySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or IdentitySettings()
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+
+    async def deadlines() -> object:
+        return await apply_deadlines(app.state.identity)
+
     app = create_service_app(
         settings,
         title="Kairos identity service",
         migrations_dir=MIGRATIONS,
         broker=broker,
         routers=[router],
+        periodic=[PeriodicJob("deadlines", settings.deadlines_interval_seconds, deadlines)],
     )
     app.state.identity = identity_context(settings, app.state.resources, clock)
     return app

@@ -18,5 +18,7 @@ class IdentitySettings(ServiceSettings):
     """The Ed25519 private key (PKCS#8 PEM) that signs access tokens. Every replica needs the
     same key; when unset, a key is generated at start (development only: tokens then die with
     the process, and replicas would not accept each other's)."""
+    deadlines_interval_seconds: float = 60.0
+    """How often provisional-credential and adhesion deadlines are looked at (K2, K6)."""
     argon2_memory_kib: int = 19 * 1024
     argon2_time_cost: int = 2

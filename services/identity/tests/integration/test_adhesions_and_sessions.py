@@ -4,15 +4,18 @@ moves: adhesions (K1-K3), provisional credentials and password change (K5-K7), t
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
+import structlog
 from stdnum import luhn
 
 from kairos_identity.config import IdentitySettings
+from kairos_shared.logging import configure_logging
 
 IdentityApi = Any  # the conftest's dataclass (test modules cannot import the conftest)
 RGC_PASSWORD = "Le responsable des comptes, 2026 !"
@@ -250,3 +253,34 @@ def test_settings_never_show_the_signing_key() -> None:
 
 
 pytestmark = pytest.mark.filterwarnings("error")
+
+
+async def test_no_password_or_token_reaches_a_log_line(
+    identity_api: IdentityApi, operator_token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("identity", level="DEBUG", fmt="json")
+    try:
+        created = await identity_api.http.post(
+            "/v1/organisations", json=adhesion(a_siret(random.Random(11)))
+        )
+        organisation_id = created.json()["organisation_id"]
+        rgc = (await identity_api.http.post(
+            f"/v1/organisations/{organisation_id}/validation", headers=bearer(operator_token)
+        )).json()  # fmt: skip
+        await identity_api.login(rgc["login_id"], "a wrong password, logged?")
+        tokens = (await identity_api.login(rgc["login_id"], rgc["provisional_password"])).json()
+        await identity_api.http.post(
+            "/v1/accounts/me/password",
+            json={"current_password": rgc["provisional_password"], "new_password": RGC_PASSWORD},
+            headers=bearer(tokens["access_token"]),
+        )
+        logging.getLogger("kairos.test").info("probe %s", "end")
+        output = capsys.readouterr().err + capsys.readouterr().out
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    assert "probe end" in output, "the log capture must have worked"
+    secrets = [rgc["provisional_password"], RGC_PASSWORD, "a wrong password, logged?"]
+    secrets += [tokens["access_token"], tokens["refresh_token"], operator_token]
+    for secret in secrets:
+        assert secret not in output

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 ACCESS_YEARS = 3
@@ -112,13 +112,13 @@ def expiry_notices_due(
     if access.status is not OrganisationStatus.ACTIVE or access.access_expires_at is None:
         return []
     remaining = access.access_expires_at - now
+    if remaining <= timedelta(0):
+        return []
     return sorted(
         (
             days
             for days in days_before
-            if days not in access.expiry_notices_sent
-            and remaining.days < days
-            and remaining.total_seconds() > 0
+            if days not in access.expiry_notices_sent and remaining <= timedelta(days=days)
         ),
         reverse=True,
     )
