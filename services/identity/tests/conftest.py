@@ -3,6 +3,7 @@ the session's Kafka, a clock the tests move, and an operator who can log in."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,6 +72,7 @@ async def identity_api(database_url: str, platform_topics: str) -> AsyncIterator
         kafka_bootstrap_servers=platform_topics,
         argon2_memory_kib=8 * 1024,  # lighter than production, still argon2id
         argon2_time_cost=1,
+        consumer_group_prefix=f"test-identity-{uuid.uuid4().hex}",
     )
     app = create_app(settings, clock=clock)
     transport = httpx.ASGITransport(app=app)

@@ -37,6 +37,9 @@ ConsumerFactory = Callable[[asyncpg.Pool, DeadLetterPublisher], Iterable[Subscri
 """Builds a service's subscriptions once its database pool is open."""
 
 
+_FINISH_CONNECTING_SECONDS = 30.0
+
+
 class KafkaUnavailableError(RuntimeError):
     """Kafka is not connected, or did not answer a ping."""
 
@@ -56,6 +59,7 @@ class Messaging:
         self.connected = False
         self.error: str | None = None
         self._connecting: asyncio.Task[None] | None = None
+        self._attempting = False  # inside a connection attempt: not a point to cancel at
         self._relaying: asyncio.Task[None] | None = None
 
     async def start(self, pool: asyncpg.Pool) -> None:
@@ -68,13 +72,14 @@ class Messaging:
             acks="all",
         )
         if self.consumers is not None:
+            prefix = self.settings.consumer_group_prefix or f"kairos-{self.settings.service_name}"
             dead_letters = DeadLetterPublisher(self.dead_letter_producer)
             for subscription in self.consumers(pool, dead_letters):
                 subscribe(
                     self.broker,
                     subscription.topic,
                     subscription.consumer,
-                    group_id=f"kairos-{self.settings.service_name}-{subscription.consumer.name}",
+                    group_id=f"{prefix}-{subscription.consumer.name}",
                 )
         if self.settings.outbox_relay_enabled:
             self.relay = OutboxRelay(
@@ -89,6 +94,7 @@ class Messaging:
         assert self.dead_letter_producer is not None
         delay = 0.5
         while True:
+            self._attempting = True
             try:
                 # A bare client first: a FastStream broker whose start() failed leaks its
                 # producer, so the broker is only started once Kafka has answered.
@@ -96,6 +102,7 @@ class Messaging:
                 await self.dead_letter_producer.start()
                 await self.broker.start()
             except Exception as error:  # noqa: BLE001 - any failure to connect is retried
+                self._attempting = False
                 self.error = f"{type(error).__name__}: {error}"
                 log.warning("kafka not reachable, retrying", error=self.error, in_s=delay)
                 with contextlib.suppress(Exception):
@@ -103,6 +110,7 @@ class Messaging:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.kafka_connect_retry_max_seconds)
                 continue
+            self._attempting = False
             if self.relay is not None:
                 self._relaying = asyncio.create_task(self.relay.run())
             self.connected, self.error = True, None
@@ -110,6 +118,11 @@ class Messaging:
             return
 
     async def stop(self) -> None:
+        connecting = self._connecting
+        if connecting is not None and self._attempting:
+            # Cancelling the broker's start half-way leaks its connections: let it finish.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(connecting), _FINISH_CONNECTING_SECONDS)
         for task in (self._connecting, self._relaying):
             if task is not None:
                 task.cancel()

@@ -34,3 +34,5 @@ class ServiceSettings(BaseSettings):
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     kafka_connect_retry_max_seconds: float = Field(default=10.0, gt=0)
     outbox_relay_enabled: bool = True
+    consumer_group_prefix: str | None = None
+    """Kafka consumer groups are ``<prefix>-<consumer>``; default ``kairos-<service>``."""

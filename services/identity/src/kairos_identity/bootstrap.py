@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 
+import asyncpg
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -12,12 +14,15 @@ from fastapi import FastAPI
 
 from kairos_identity.adapters.password_hasher import Argon2idHasher
 from kairos_identity.config import IdentitySettings
+from kairos_identity.entrypoints.consumers import subscriptions
 from kairos_identity.entrypoints.http import router
 from kairos_identity.service_layer.context import IdentityContext, PoolHolder
 from kairos_identity.service_layer.deadlines import apply_deadlines
 from kairos_shared.access_hours import AccessCalendar, AccessHoursSettings
 from kairos_shared.clock import Clock, SystemClock
+from kairos_shared.dead_letters import DeadLetterPublisher
 from kairos_shared.kafka import make_broker
+from kairos_shared.messaging import Subscription
 from kairos_shared.periodic import PeriodicJob
 from kairos_shared.runtime import create_service_app
 from kairos_shared.tokens import TokenSigner
@@ -58,12 +63,16 @@ def create_app(settings: IdentitySettings | None = None, *, clock: Clock | None 
     async def deadlines() -> object:
         return await apply_deadlines(app.state.identity)
 
+    def consumers(pool: asyncpg.Pool, dead_letters: DeadLetterPublisher) -> Iterable[Subscription]:
+        return subscriptions(app.state.identity, pool, dead_letters)
+
     app = create_service_app(
         settings,
         title="Kairos identity service",
         migrations_dir=MIGRATIONS,
         broker=broker,
         routers=[router],
+        consumers=consumers,
         periodic=[PeriodicJob("deadlines", settings.deadlines_interval_seconds, deadlines)],
     )
     app.state.identity = identity_context(settings, app.state.resources, clock)

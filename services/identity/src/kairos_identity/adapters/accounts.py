@@ -49,8 +49,10 @@ async def insert(connection: Connection, account: AccountRow, *, now: datetime) 
         """
         INSERT INTO account (id, organisation_id, role, login_id, first_name, last_name, email,
                              habilitation_id, status, password_hash, must_change_password,
-                             provisional_until, provisional_issued_at, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+                             provisional_until, provisional_issued_at, created_at,
+                             credentials_retrieved_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13,
+                CASE WHEN $10::text IS NULL THEN NULL ELSE $13::timestamptz END)
         """,
         account.id, account.organisation_id, account.role, account.login_id,
         account.first_name, account.last_name, account.email, account.habilitation_id,
@@ -111,6 +113,41 @@ async def set_password(
         password_hash,
         activated_at,
     )
+
+
+async def issue_provisional_password(
+    connection: Connection,
+    account_id: uuid.UUID,
+    password_hash: str,
+    *,
+    now: datetime,
+    provisional_until: datetime | None = None,
+) -> None:
+    """Store the hash of newly issued provisional credentials; they must be replaced (K7)."""
+    await connection.execute(
+        """
+        UPDATE account SET password_hash = $2, must_change_password = true,
+                           credentials_retrieved_at = $3,
+                           provisional_until = coalesce($4, provisional_until),
+                           provisional_issued_at = CASE WHEN $4::timestamptz IS NULL
+                                                   THEN provisional_issued_at ELSE $3 END,
+                           failed_logins = 0, last_failed_login_at = NULL
+        WHERE id = $1
+        """,
+        account_id,
+        password_hash,
+        now,
+        provisional_until,
+    )
+
+
+async def credentials_retrieved_at(
+    connection: Connection, account_id: uuid.UUID
+) -> datetime | None:
+    value: datetime | None = await connection.fetchval(
+        "SELECT credentials_retrieved_at FROM account WHERE id = $1", account_id
+    )
+    return value
 
 
 async def organisation_account_ids(

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from kairos_identity.adapters.organisations import Contact
-from kairos_identity.entrypoints.auth import AnySession, Context, Operator
-from kairos_identity.service_layer import adhesions, sessions
+from kairos_identity.entrypoints.auth import AnySession, Context, FullSession, Operator
+from kairos_identity.service_layer import adhesions, credentials, sessions
 
 router = APIRouter()
 
@@ -74,11 +74,29 @@ async def request_adhesion(body: AdhesionBody, context: Context) -> AdhesionCrea
     return AdhesionCreated(organisation_id=organisation_id, status="requested")
 
 
-class RgcCredentials(BaseModel):
+class ProvisionalCredentialsBody(BaseModel):
     account_id: uuid.UUID
     login_id: str
     provisional_password: str = Field(description="shown once; hand it over, never e-mail it")
     provisional_until: datetime
+
+
+def _credentials(
+    issued: adhesions.ProvisionalCredentials, response: Response
+) -> ProvisionalCredentialsBody:
+    response.headers["Cache-Control"] = "no-store"
+    return ProvisionalCredentialsBody(
+        account_id=issued.account_id,
+        login_id=issued.login_id,
+        provisional_password=issued.provisional_password,
+        provisional_until=issued.provisional_until,
+    )
+
+
+class AccessStatus(BaseModel):
+    organisation_id: uuid.UUID
+    status: str
+    access_expires_at: datetime | None
 
 
 @router.post(
@@ -86,29 +104,47 @@ class RgcCredentials(BaseModel):
 )
 async def validate_adhesion(
     organisation_id: uuid.UUID, context: Context, claims: Operator, response: Response
-) -> RgcCredentials:
+) -> ProvisionalCredentialsBody:
     """An operator validates the adhesion (K2): 3 years of access; the RGC's provisional
     credentials are in this response only (K6)."""
-    credentials = await adhesions.validate_adhesion(
+    issued = await adhesions.validate_adhesion(
         context, organisation_id, uuid.UUID(claims.account_id)
     )
-    response.headers["Cache-Control"] = "no-store"
-    return RgcCredentials(
-        account_id=credentials.account_id,
-        login_id=credentials.login_id,
-        provisional_password=credentials.provisional_password,
-        provisional_until=credentials.provisional_until,
+    return _credentials(issued, response)
+
+
+@router.post("/v1/organisations/{organisation_id}/renewal", tags=["organisations"])
+async def renew(organisation_id: uuid.UUID, context: Context, claims: Operator) -> AccessStatus:
+    """A new 3-year access period (K2)."""
+    access = await adhesions.renew_access(context, organisation_id, uuid.UUID(claims.account_id))
+    return AccessStatus(
+        organisation_id=organisation_id,
+        status=access.status.value,
+        access_expires_at=access.access_expires_at,
     )
+
+
+@router.get("/v1/accounts/{account_id}/provisional-credentials", tags=["accounts"])
+async def retrieve_provisional_credentials(
+    account_id: uuid.UUID, context: Context, claims: FullSession, response: Response
+) -> ProvisionalCredentialsBody:
+    """The RGC (or head) of the account's organisation retrieves a habilitated person's
+    provisional credentials to hand them over — once (K11); a second call is refused (409)."""
+    issued = await credentials.retrieve_provisional_credentials(context, claims, account_id)
+    return _credentials(issued, response)
+
+
+@router.post("/v1/accounts/{account_id}/password-reset", status_code=201, tags=["accounts"])
+async def reset_password(
+    account_id: uuid.UUID, context: Context, claims: Operator, response: Response
+) -> ProvisionalCredentialsBody:
+    """An operator resets an account's password (K7): new provisional credentials, shown
+    once; the account's sessions end."""
+    return _credentials(await credentials.reset_password(context, claims, account_id), response)
 
 
 class ReasonBody(_Body):
     reason: str = Field(min_length=3, max_length=500)
-
-
-class AccessStatus(BaseModel):
-    organisation_id: uuid.UUID
-    status: str
-    access_expires_at: datetime | None
 
 
 async def _change(

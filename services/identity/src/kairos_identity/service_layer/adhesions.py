@@ -44,7 +44,9 @@ class AdhesionRequest:
 
 @dataclass(frozen=True)
 class ProvisionalCredentials:
-    """Shown once to whoever hands them over (K6, K11); never stored in clear, never sent."""
+    """Shown once to whoever hands them over (K6, K11); never stored in clear, never sent.
+    ``provisional_password`` is empty for an account whose credentials are issued later (a
+    habilitated person's, when the RGC retrieves them)."""
 
     account_id: uuid.UUID
     login_id: str
@@ -167,6 +169,12 @@ async def validate_adhesion(
     return credentials
 
 
+def new_provisional_password(
+    context: IdentityContext, login_id: str, names: tuple[str, str]
+) -> str:
+    return generate_provisional_password(context.password_policy, login_id=login_id, names=names)
+
+
 async def create_account(
     context: IdentityContext,
     connection: Connection,
@@ -175,20 +183,25 @@ async def create_account(
     *,
     organisation_id: uuid.UUID | None,
     habilitation_id: uuid.UUID | None = None,
+    issue_password: bool = True,
 ) -> ProvisionalCredentials:
-    """A provisional account (K6, K11) and its AccountCreated event, in the caller's transaction."""
+    """A provisional account (K6, K11) and its AccountCreated event, in the caller's
+    transaction; its provisional password now, or (``issue_password=False``) when retrieved."""
     now = context.clock.now()
     login_id = await accounts.first_free_login_id(
         connection, login_id_candidates(person.first_name, person.last_name)
     )
-    password = generate_provisional_password(
-        context.password_policy, login_id=login_id, names=(person.first_name, person.last_name)
+    password = (
+        new_provisional_password(context, login_id, (person.first_name, person.last_name))
+        if issue_password
+        else ""
     )
     until = provisional_deadline(role, now, context.provisional_validity)
     row = accounts.AccountRow(
         id=uuid.uuid4(), organisation_id=organisation_id, role=role.value, login_id=login_id,
         first_name=person.first_name, last_name=person.last_name, email=person.email,
-        status="provisional", password_hash=context.hasher.hash(normalise_password(password)),
+        status="provisional",
+        password_hash=context.hasher.hash(normalise_password(password)) if password else None,
         must_change_password=True, provisional_until=until, failed_logins=0,
         last_failed_login_at=None, habilitation_id=habilitation_id,
     )  # fmt: skip
@@ -204,6 +217,27 @@ async def create_account(
     )
     await outbox.publish(connection, [created], source=SOURCE)
     return ProvisionalCredentials(row.id, login_id, password, until)
+
+
+async def renew_access(
+    context: IdentityContext, organisation_id: uuid.UUID, operator_id: uuid.UUID
+) -> rules.OrganisationAccess:
+    """A new 3-year access period (K2); expiry notices start again."""
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        record = await _locked(connection, organisation_id)
+        try:
+            access = rules.renew(record.access, now)
+        except rules.OrganisationStateError as error:
+            raise _conflict(error) from None
+        await organisations.save_access(connection, record.id, access, now=now)
+        assert access.access_expires_at is not None
+        renewed = events.AdhesionRenewed(
+            organisation_id=str(record.id), renewed_at=now, renewed_by=str(operator_id),
+            access_expires_at=access.access_expires_at,
+        )  # fmt: skip
+        await outbox.publish(connection, [renewed], source=SOURCE)
+    return access
 
 
 @dataclass(frozen=True)

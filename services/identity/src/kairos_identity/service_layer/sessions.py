@@ -115,6 +115,14 @@ async def login(context: IdentityContext, login_id: str, password: str) -> Issue
             rehashed = context.hasher.hash(password) if needs else None
     if failed:  # the failure is committed; the refusal is raised outside the transaction
         raise _BAD_CREDENTIALS
+    expired = account.provisional_until is not None and now >= account.provisional_until
+    if account.must_change_password and expired:
+        raise Problem(
+            status=401,
+            title="Provisional credentials expired",
+            detail="these provisional credentials have expired: ask for new ones",
+            type="provisional-credentials-expired",
+        )
     return await _open_session(context, account, now, rehashed)
 
 

@@ -1,0 +1,118 @@
+"""Provisional credentials after an account exists: the RGC retrieves a habilitated person's
+once (K11), an operator resets anyone's (K7). The password is generated at that moment and only
+its hash is kept; the response is the one place it ever appears."""
+
+from __future__ import annotations
+
+import uuid
+
+from kairos_identity.adapters import accounts
+from kairos_identity.adapters.accounts import AccountRow
+from kairos_identity.domain.accounts import Role, provisional_deadline
+from kairos_identity.domain.passwords import normalise_password
+from kairos_identity.service_layer.adhesions import ProvisionalCredentials, new_provisional_password
+from kairos_identity.service_layer.context import SOURCE, IdentityContext
+from kairos_identity.service_layer.sessions import end_sessions
+from kairos_schemas import identity as events
+from kairos_shared import outbox
+from kairos_shared.db import Connection
+from kairos_shared.problems import Problem
+from kairos_shared.tokens import AccessClaims
+
+
+async def _account(connection: Connection, account_id: uuid.UUID) -> AccountRow:
+    account = await accounts.by_id(connection, account_id)
+    if account is None:
+        raise Problem(
+            status=404, title="No such account", detail=f"no account {account_id}", type="not-found"
+        )
+    return account
+
+
+def _same_organisation_manager(claims: AccessClaims, account: AccountRow) -> None:
+    """Only the RGC (or the head, who holds the RGC's rights while the post is vacant, K10) of
+    the account's own organisation hands credentials over (K11)."""
+    allowed = claims.role in {Role.RGC.value, Role.HEAD.value} and claims.organisation_id == str(
+        account.organisation_id
+    )
+    if not allowed or claims.account_id == str(account.id):
+        raise Problem(
+            status=403,
+            title="Not your organisation's account",
+            type="forbidden",
+            detail="only the RGC (or head) of the account's organisation may retrieve its "
+            "provisional credentials",
+        )
+
+
+async def retrieve_provisional_credentials(
+    context: IdentityContext, claims: AccessClaims, account_id: uuid.UUID
+) -> ProvisionalCredentials:
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        account = await _account(connection, account_id)
+        _same_organisation_manager(claims, account)
+        if await accounts.credentials_retrieved_at(connection, account.id) is not None:
+            raise Problem(
+                status=409,
+                title="Already retrieved",
+                type="credentials-already-retrieved",
+                detail="provisional credentials are shown once; ask an operator for a reset",
+            )
+        if account.status != "provisional" or account.provisional_until is None:
+            raise Problem(
+                status=409,
+                title="No provisional credentials",
+                type="invalid-state",
+                detail=f"the account is {account.status}",
+            )
+        password = new_provisional_password(
+            context, account.login_id, (account.first_name, account.last_name)
+        )
+        await accounts.issue_provisional_password(
+            connection, account.id, context.hasher.hash(normalise_password(password)), now=now
+        )
+    return ProvisionalCredentials(account.id, account.login_id, password, account.provisional_until)
+
+
+async def reset_password(
+    context: IdentityContext, operator: AccessClaims, account_id: uuid.UUID
+) -> ProvisionalCredentials:
+    """New provisional credentials (K7), valid on the same terms as the first ones; the
+    account's sessions end."""
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        account = await _account(connection, account_id)
+        if account.status in {"lapsed", "disabled"}:
+            raise Problem(
+                status=409,
+                title="Account closed",
+                type="invalid-state",
+                detail=f"the account is {account.status}: it cannot be reset",
+            )
+        role = Role(account.role)
+        until = provisional_deadline(role, now, context.provisional_validity)
+        password = new_provisional_password(
+            context, account.login_id, (account.first_name, account.last_name)
+        )
+        await accounts.issue_provisional_password(
+            connection,
+            account.id,
+            context.hasher.hash(normalise_password(password)),
+            now=now,
+            provisional_until=until,
+        )
+        org = None if account.organisation_id is None else str(account.organisation_id)
+        reset = events.PasswordResetByOperator(
+            account_id=str(account.id),
+            organisation_id=org,
+            role=role.value,
+            reset_at=now,
+            reset_by=operator.account_id,
+            provisional_until=until,
+        )
+        await outbox.publish(connection, [reset], source=SOURCE)
+        await end_sessions(
+            connection, [account.id], reason="password_reset", now=now, organisation_id=org
+        )
+    return ProvisionalCredentials(account.id, account.login_id, password, until)
