@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 
 from kairos_identity.adapters.password_hasher import Argon2idHasher
 from kairos_identity.config import IdentitySettings
+from kairos_identity.domain.throttling import LoginThrottlePolicy
 from kairos_identity.entrypoints.consumers import subscriptions
 from kairos_identity.entrypoints.http import router
 from kairos_identity.service_layer.context import IdentityContext, PoolHolder
@@ -53,6 +55,12 @@ def identity_context(
         ),
         signer=TokenSigner(signing_key(settings)),
         calendar=AccessCalendar(AccessHoursSettings().rules()),
+        throttle=LoginThrottlePolicy(
+            free_attempts=settings.login_free_attempts,
+            max_delay=timedelta(seconds=settings.login_max_delay_seconds),
+            lock_threshold=settings.login_lock_threshold,
+            lock_duration=timedelta(minutes=settings.login_lock_minutes),
+        ),
     )
 
 

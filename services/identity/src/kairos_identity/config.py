@@ -20,5 +20,12 @@ class IdentitySettings(ServiceSettings):
     the process, and replicas would not accept each other's)."""
     deadlines_interval_seconds: float = 60.0
     """How often provisional-credential and adhesion deadlines are looked at (K2, K6)."""
+    login_free_attempts: int = 3
+    """Failed logins allowed before each next attempt must wait (K8)."""
+    login_max_delay_seconds: float = 30.0
+    login_lock_threshold: int = 10
+    """Consecutive failures that lock the account for ``login_lock_minutes`` (K8)."""
+    login_lock_minutes: float = 15.0
+    """Always expires: never a permanent lock an attacker could trigger."""
     argon2_memory_kib: int = 19 * 1024
     argon2_time_cost: int = 2
