@@ -172,3 +172,16 @@ async def test_an_operator_renews_access_for_three_more_years(
     assert renewed.status_code == 200
     expires = renewed.json()["access_expires_at"]
     assert expires.startswith("2032-03-02"), "renewed from the end of the current period"
+
+
+async def test_an_organisation_is_visible_to_operators_and_its_own_people_only(
+    identity_api: IdentityApi, operator_token: str
+) -> None:
+    mine = await _organisation_with_rgc(identity_api, operator_token, seed=105)
+    other = await _organisation_with_rgc(identity_api, operator_token, seed=106)
+    url = f"/v1/organisations/{mine['organisation_id']}"
+    as_operator = await identity_api.http.get(url, headers=bearer(operator_token))
+    assert as_operator.json()["status"] == "active"
+    assert as_operator.json()["zone"] == "metropolitan"
+    assert (await identity_api.http.get(url, headers=bearer(mine["token"]))).status_code == 200
+    assert (await identity_api.http.get(url, headers=bearer(other["token"]))).status_code == 404

@@ -182,6 +182,34 @@ async def reinstate(organisation_id: uuid.UUID, context: Context, claims: Operat
     return await _change(context, organisation_id, claims, "reinstate", None)
 
 
+class OrganisationView(BaseModel):
+    organisation_id: uuid.UUID
+    siret: str
+    nda: str
+    legal_name: str
+    zone: str
+    status: str
+    access_expires_at: datetime | None
+
+
+@router.get("/v1/organisations/{organisation_id}", tags=["organisations"])
+async def organisation(
+    organisation_id: uuid.UUID, context: Context, claims: FullSession
+) -> OrganisationView:
+    """An organisation's identity and access status: operators, and the organisation's own
+    people (K22: nobody else)."""
+    record = await adhesions.organisation_for(context, claims, organisation_id)
+    return OrganisationView(
+        organisation_id=record.id,
+        siret=record.siret,
+        nda=record.nda,
+        legal_name=record.legal_name,
+        zone=record.zone,
+        status=record.access.status.value,
+        access_expires_at=record.access.access_expires_at,
+    )
+
+
 class LoginBody(_Body):
     login_id: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=1024)

@@ -21,6 +21,7 @@ from kairos_schemas import identity as events
 from kairos_shared import outbox
 from kairos_shared.db import Connection
 from kairos_shared.problems import FieldError, Problem, invalid_fields
+from kairos_shared.tokens import AccessClaims
 from kairos_shared.zones import (
     InvalidPostalCodeError,
     departement_of_postal_code,
@@ -125,6 +126,20 @@ async def request_adhesion(context: IdentityContext, request: AdhesionRequest) -
             ) from None  # fmt: skip
         await outbox.publish(connection, [event], source=SOURCE)
     return record.id
+
+
+async def organisation_for(
+    context: IdentityContext, claims: AccessClaims, organisation_id: uuid.UUID
+) -> OrganisationRecord:
+    """The organisation, for an operator or one of its own people; 404 for anyone else (an
+    organisation's existence is not disclosed to another's staff)."""
+    own = claims.organisation_id == str(organisation_id)
+    async with context.pool.acquire() as connection:
+        record = await organisations.get(connection, organisation_id)
+    if record is None or not (own or claims.role == Role.OPERATOR.value):
+        raise Problem(status=404, title="No such organisation", type="not-found",
+                      detail=f"no organisation {organisation_id}")  # fmt: skip
+    return record
 
 
 async def _locked(connection: Connection, organisation_id: uuid.UUID) -> OrganisationRecord:
