@@ -52,6 +52,18 @@ class ServiceResources:
         return self.pool
 
 
+_POOL_CLOSE_SECONDS = 10.0
+
+
+async def _close_pool(pool: asyncpg.Pool) -> None:
+    """Close gracefully, but never hang a shutdown on a connection still in use."""
+    try:
+        await asyncio.wait_for(pool.close(), _POOL_CLOSE_SECONDS)
+    except TimeoutError:
+        log.warning("database connections still in use at shutdown: terminated")
+        pool.terminate()
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -98,7 +110,7 @@ def create_service_app(
                 await messaging.stop()
         finally:
             resources.pool = None
-            await pool.close()
+            await _close_pool(pool)
             log.info("service stopped")
 
     async def database_probe() -> None:

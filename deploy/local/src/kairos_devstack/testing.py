@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from typing import Any, ClassVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from stdnum import luhn
 
 from kairos_schemas import Event, EventRegistry
 from kairos_shared.db import Connection
@@ -43,6 +45,16 @@ async def record_effect(connection: Connection, event: Event, delivery: Delivery
         event.counter_id,
         event.seq,
     )
+
+
+def valid_siret(seed: int) -> str:
+    """A valid, deterministic SIRET for tests: a Luhn-valid SIREN (never La Poste's), an
+    establishment number, and Luhn over all 14 digits."""
+    rng = random.Random(seed)  # noqa: S311 - deterministic test data, not a secret
+    siren = "".join(rng.choice("123456789") for _ in range(8))
+    siren += luhn.calc_check_digit(siren)
+    body = siren + "".join(rng.choice("0123456789") for _ in range(4))
+    return body + luhn.calc_check_digit(body)
 
 
 def counter_events(counters: int, steps: int) -> list[CounterIncremented]:

@@ -5,13 +5,10 @@ replicas running the same pass act on each deadline once."""
 from __future__ import annotations
 
 import asyncio
-import random
 from datetime import timedelta
 from typing import Any
 
-from stdnum import luhn
-
-from kairos_devstack.testing import read_records
+from kairos_devstack.testing import read_records, valid_siret
 from kairos_identity.adapters.organisations import Contact
 from kairos_identity.domain.accounts import Role
 from kairos_identity.service_layer.adhesions import create_account
@@ -22,19 +19,11 @@ from kairos_schemas import identity as events
 IdentityApi = Any  # the conftest's dataclass (test modules cannot import the conftest)
 
 
-def _siret(seed: int) -> str:
-    rng = random.Random(seed)
-    siren = "".join(rng.choice("123456789") for _ in range(8))
-    siren += luhn.calc_check_digit(siren)
-    body = siren + "0001"
-    return body + luhn.calc_check_digit(body)
-
-
 async def _validated_organisation(
     api: IdentityApi, operator_token: str, seed: int
 ) -> dict[str, Any]:
     body = {
-        "siret": _siret(seed), "nda": "11755555575", "legal_name": "Atelier Formation",
+        "siret": valid_siret(seed), "nda": "11755555575", "legal_name": "Atelier Formation",
         "address": {"street": "3 quai des Chartrons", "postal_code": "33000", "city": "Bordeaux"},
         "head": {"first_name": "Hugo", "last_name": "Lemaire", "function": "Gérant",
                  "email": "hugo.lemaire@atelier.example"},

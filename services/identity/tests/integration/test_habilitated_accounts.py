@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import random
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from stdnum import luhn
 
+from kairos_devstack.testing import valid_siret
 from kairos_schemas import habilitation as habilitation_events
 from kairos_schemas import identity as events
 from kairos_schemas import to_cloudevent
@@ -21,14 +20,6 @@ from kairos_schemas import to_cloudevent
 IdentityApi = Any  # the conftest's dataclass (test modules cannot import the conftest)
 RGC_PASSWORD = "Le responsable des comptes, 2026 !"
 USER_PASSWORD = "Une formatrice qui déclare les entrées"
-
-
-def _siret(seed: int) -> str:
-    rng = random.Random(seed)
-    siren = "".join(rng.choice("123456789") for _ in range(8))
-    siren += luhn.calc_check_digit(siren)
-    body = siren + "0002"
-    return body + luhn.calc_check_digit(body)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -39,7 +30,7 @@ async def _organisation_with_rgc(
     api: IdentityApi, operator_token: str, seed: int
 ) -> dict[str, Any]:
     body = {
-        "siret": _siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
+        "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
         "address": {"street": "1 place Bellecour", "postal_code": "69002", "city": "Lyon"},
         "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
                  "email": f"ines.roux.{seed}@of.example"},

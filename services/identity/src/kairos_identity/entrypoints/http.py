@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from kairos_identity.adapters.organisations import Contact
+from kairos_identity.domain.organisations import OrganisationAccess
 from kairos_identity.entrypoints.auth import AnySession, Context, FullSession, Operator
 from kairos_identity.service_layer import adhesions, credentials, sessions
 
@@ -98,6 +99,14 @@ class AccessStatus(BaseModel):
     status: str
     access_expires_at: datetime | None
 
+    @classmethod
+    def of(cls, organisation_id: uuid.UUID, access: OrganisationAccess) -> AccessStatus:
+        return cls(
+            organisation_id=organisation_id,
+            status=access.status.value,
+            access_expires_at=access.access_expires_at,
+        )
+
 
 @router.post(
     "/v1/organisations/{organisation_id}/validation", status_code=201, tags=["organisations"]
@@ -117,11 +126,7 @@ async def validate_adhesion(
 async def renew(organisation_id: uuid.UUID, context: Context, claims: Operator) -> AccessStatus:
     """A new 3-year access period (K2)."""
     access = await adhesions.renew_access(context, organisation_id, uuid.UUID(claims.account_id))
-    return AccessStatus(
-        organisation_id=organisation_id,
-        status=access.status.value,
-        access_expires_at=access.access_expires_at,
-    )
+    return AccessStatus.of(organisation_id, access)
 
 
 @router.get("/v1/accounts/{account_id}/provisional-credentials", tags=["accounts"])
@@ -153,11 +158,7 @@ async def _change(
     access = await adhesions.change_status(
         context, organisation_id, uuid.UUID(claims.account_id), adhesions.StatusChange(step, reason)
     )
-    return AccessStatus(
-        organisation_id=organisation_id,
-        status=access.status.value,
-        access_expires_at=access.access_expires_at,
-    )
+    return AccessStatus.of(organisation_id, access)
 
 
 @router.post("/v1/organisations/{organisation_id}/suspension", tags=["organisations"])
