@@ -42,3 +42,30 @@ class HabilitationRecorded(Event):
 
     def partition_key(self) -> str:
         return self.habilitation_id
+
+
+EndReason = Literal[
+    "departure",
+    "absence_over_3_months",
+    "change_of_function",
+    "breach_of_terms",
+    "operator_demand",
+    "annual_review",
+]
+
+
+class HabilitationEnded(Event):
+    """A habilitation ended (K13): from now on every service refuses its holder for this
+    organisation; the identity service disables the account and ends its sessions (K9)."""
+
+    event_type: ClassVar[str] = "fr.kairos.habilitation.habilitation-ended.v1"
+    topic: ClassVar[str] = TOPIC
+
+    habilitation_id: str
+    organisation_id: str
+    reason: EndReason
+    ended_at: datetime
+    ended_by: str | None = None
+
+    def partition_key(self) -> str:
+        return self.habilitation_id

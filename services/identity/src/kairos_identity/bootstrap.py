@@ -55,6 +55,7 @@ def identity_context(
         ),
         signer=TokenSigner(signing_key(settings)),
         calendar=AccessCalendar(AccessHoursSettings().rules()),
+        expiry_notice_days=settings.expiry_notice_days,
         throttle=LoginThrottlePolicy(
             free_attempts=settings.login_free_attempts,
             max_delay=timedelta(seconds=settings.login_max_delay_seconds),

@@ -18,6 +18,8 @@ class IdentitySettings(ServiceSettings):
     """The Ed25519 private key (PKCS#8 PEM) that signs access tokens. Every replica needs the
     same key; when unset, a key is generated at start (development only: tokens then die with
     the process, and replicas would not accept each other's)."""
+    expiry_notice_days: tuple[int, ...] = (90, 30, 7)
+    """Notices before an organisation's 3-year access period ends (K2)."""
     deadlines_interval_seconds: float = 60.0
     """How often provisional-credential and adhesion deadlines are looked at (K2, K6)."""
     login_free_attempts: int = 3

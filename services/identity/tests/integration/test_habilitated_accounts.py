@@ -13,9 +13,9 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from kairos_devstack.testing import valid_siret
+from kairos_schemas import Event, to_cloudevent
 from kairos_schemas import habilitation as habilitation_events
 from kairos_schemas import identity as events
-from kairos_schemas import to_cloudevent
 
 IdentityApi = Any  # the conftest's dataclass (test modules cannot import the conftest)
 RGC_PASSWORD = "Le responsable des comptes, 2026 !"
@@ -60,11 +60,16 @@ async def _publish_habilitation(kafka: str, organisation_id: str, last_name: str
         ),
         employee_attested=True, recorded_by=str(uuid.uuid4()), recorded_at="2026-03-02T09:00:00Z",
     )  # fmt: skip
+    await _publish(kafka, event, times=2)  # delivered twice: one account all the same
+    return habilitation_id
+
+
+async def _publish(kafka: str, event: Event, *, times: int = 1) -> None:
     record = to_cloudevent(event, source="/kairos/habilitation").to_kafka()
     producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
     await producer.start()
     try:
-        for _ in range(2):  # delivered twice: one account all the same
+        for _ in range(times):
             await producer.send_and_wait(
                 habilitation_events.TOPIC,
                 record.value,
@@ -73,7 +78,6 @@ async def _publish_habilitation(kafka: str, organisation_id: str, last_name: str
             )
     finally:
         await producer.stop()
-    return habilitation_id
 
 
 async def _account_of(api: IdentityApi, habilitation_id: str) -> dict[str, Any]:
@@ -118,7 +122,22 @@ async def test_a_recorded_habilitation_becomes_an_account_whose_credentials_are_
     token = await identity_api.activate(
         credentials["login_id"], credentials["provisional_password"], USER_PASSWORD
     )
-    assert token
+
+    # The habilitation ends (K13): the account is disabled and its session ends at once.
+    ended = habilitation_events.HabilitationEnded(
+        habilitation_id=habilitation_id, organisation_id=mine["organisation_id"],
+        reason="departure", ended_at=identity_api.clock.now(),
+    )  # fmt: skip
+    await _publish(kafka_bootstrap_servers, ended)
+    async with asyncio.timeout(30):
+        while (await identity_api.context.pool.fetchval(  # noqa: ASYNC110 - polls the database
+            "SELECT status FROM account WHERE id = $1", account["id"]
+        )) != "disabled":  # fmt: skip
+            await asyncio.sleep(0.1)
+    assert (await identity_api.http.delete(
+        "/v1/sessions/current", headers=bearer(token)
+    )).status_code == 401  # fmt: skip
+    assert (await identity_api.login(credentials["login_id"], USER_PASSWORD)).status_code == 401
 
     created = [
         row for row in await identity_api.context.pool.fetch("SELECT value FROM outbox")

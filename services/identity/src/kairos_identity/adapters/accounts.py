@@ -150,6 +150,17 @@ async def credentials_retrieved_at(
     return value
 
 
+async def disable_for_habilitation(
+    connection: Connection, habilitation_id: uuid.UUID
+) -> uuid.UUID | None:
+    """Disable the account opened for this habilitation; its id, or None if there is none."""
+    account_id: uuid.UUID | None = await connection.fetchval(
+        "UPDATE account SET status = 'disabled' WHERE habilitation_id = $1 RETURNING id",
+        habilitation_id,
+    )
+    return account_id
+
+
 async def organisation_account_ids(
     connection: Connection, organisation_id: uuid.UUID
 ) -> list[uuid.UUID]:

@@ -11,6 +11,7 @@ from typing import Protocol
 import asyncpg
 
 from kairos_identity.domain.accounts import ProvisionalValidity
+from kairos_identity.domain.organisations import DEFAULT_EXPIRY_NOTICE_DAYS
 from kairos_identity.domain.passwords import DEFAULT_PASSWORD_POLICY, PasswordHasher, PasswordPolicy
 from kairos_identity.domain.throttling import LoginThrottlePolicy
 from kairos_shared.access_hours import AccessCalendar
@@ -38,6 +39,7 @@ class IdentityContext:
     throttle: LoginThrottlePolicy = field(default_factory=LoginThrottlePolicy)
     provisional_validity: ProvisionalValidity = field(default_factory=ProvisionalValidity)
     session_lifetime: timedelta = timedelta(hours=8)
+    expiry_notice_days: tuple[int, ...] = DEFAULT_EXPIRY_NOTICE_DAYS
     dummy_hash: str = ""
     """A hash of a random secret, verified when a login id is unknown, so that an unknown
     login costs the same time as a wrong password (no account enumeration by timing)."""

@@ -116,7 +116,7 @@ async def _organisation_access(
         LIMIT $2
         FOR UPDATE SKIP LOCKED
         """,
-        now + timedelta(days=max(rules.DEFAULT_EXPIRY_NOTICE_DAYS)),
+        now + timedelta(days=max(context.expiry_notice_days, default=0)),
         BATCH,
     )
     published: list[Event] = []
@@ -140,7 +140,7 @@ async def _organisation_access(
             published.append(events.AdhesionExpired(organisation_id=org, expired_at=now))
             report.expired += 1
             continue
-        due = rules.expiry_notices_due(access, now)
+        due = rules.expiry_notices_due(access, now, context.expiry_notice_days)
         if due:
             await connection.execute(
                 "UPDATE organisation SET expiry_notices_sent = expiry_notices_sent || $2"
