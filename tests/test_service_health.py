@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -43,8 +44,6 @@ async def _running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 async def _ready_status(client: httpx.AsyncClient, attempts: int = 100) -> httpx.Response:
     """Readiness once the background Kafka connection had its chance (no fixed sleep)."""
-    import asyncio  # noqa: PLC0415
-
     response = await client.get("/health/ready")
     for _ in range(attempts):
         if response.status_code == 200:

@@ -8,7 +8,7 @@ import asyncio
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest_asyncio
@@ -282,7 +282,9 @@ async def _count(pool: asyncpg.Pool) -> int:
     return int(await pool.fetchval("SELECT count(*) FROM effects"))
 
 
-async def _wait_for(measure: object, expected: int, timeout: float = 60) -> None:
+async def _wait_for(
+    measure: Callable[[], Awaitable[int]], expected: int, timeout: float = 60
+) -> None:
     async with asyncio.timeout(timeout):
-        while await measure() < expected:  # type: ignore[operator]  # noqa: ASYNC110 - polling the db
+        while await measure() < expected:  # noqa: ASYNC110 - polling the database
             await asyncio.sleep(0.05)

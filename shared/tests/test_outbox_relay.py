@@ -159,7 +159,7 @@ async def test_two_relays_at_once_publish_each_event_once_in_order_per_key(
 class _CrashAfterPublishRelay(OutboxRelay):
     """A relay that dies after Kafka acknowledged but before marking the rows published."""
 
-    async def _mark_published(self, connection: Connection, ids: list[int]) -> None:  # noqa: ARG002
+    async def _mark_published(self, connection: Connection, ids: list[int]) -> None:  # noqa: ARG002 - crashes before using them
         raise ConnectionResetError("relay killed between publish and mark")
 
 

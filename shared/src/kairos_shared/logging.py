@@ -15,7 +15,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 REDACTED = "[redacted]"
 # The names of secrets (not a secret: S105 is a false positive here).
-_SECRET_WORDS = r"pass(?:word)?|passwd|secret|token|authorization|api[_-]?key|credential|cookie|dsn"  # noqa: S105
+_SECRET_WORDS = r"pass(?:word)?|passwd|secret|token|authorization|api[_-]?key|credential|cookie|dsn"  # noqa: S105 - names, not a secret
 # "password=…", "'refresh_token': '…'", "token: …" inside free text (a formatted library message).
 _INLINE_SECRET = re.compile(
     rf"(?P<key>[\w-]*(?:{_SECRET_WORDS})[\w-]*['\"]?\s*[:=]\s*['\"]?)(?P<value>[^'\"\s,;{{}}\[\]()&]+)",
@@ -62,7 +62,7 @@ def _add_service(service: str) -> Processor:
     return add_service
 
 
-class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # stream is a property
     """Writes to whatever ``sys.stderr`` is at the time of the record (test capture included)."""
 
     @property

@@ -131,12 +131,19 @@ class KafkaCluster:
         return ",".join(node.bootstrap for node in self.nodes)
 
     @classmethod
-    def plan(cls, base_dir: Path, ports: list[tuple[int, int]], **kwargs: object) -> KafkaCluster:
+    def plan(
+        cls,
+        base_dir: Path,
+        ports: list[tuple[int, int]],
+        *,
+        extra_properties: Mapping[str, str] | None = None,
+        heap: str = "512m",
+    ) -> KafkaCluster:
         nodes = [
             KafkaNodeConfig(i + 1, broker, controller, base_dir / f"node-{i + 1}")
             for i, (broker, controller) in enumerate(ports)
         ]
-        return cls(nodes=nodes, **kwargs)  # type: ignore[arg-type]
+        return cls(nodes=nodes, extra_properties=dict(extra_properties or {}), heap=heap)
 
     def _java(self, libs: Path, main: str, *args: str) -> list[str]:
         log4j = repository_root() / "deploy" / "kafka" / "log4j2.yaml"

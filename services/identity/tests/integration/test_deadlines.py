@@ -72,7 +72,10 @@ async def test_an_rgc_who_never_logs_in_is_reminded_then_lapses_on_day_21(
                 for r in records
                 if dict(r.headers)["ce_type"] == events.RgcAccountLapsed.event_type.encode()
             ]
-            if any(e.account_id == rgc["account_id"] for e in lapses):  # type: ignore[attr-defined]
+            if any(
+                isinstance(e, events.RgcAccountLapsed) and e.account_id == rgc["account_id"]
+                for e in lapses
+            ):
                 break
             await asyncio.sleep(0.2)
 
