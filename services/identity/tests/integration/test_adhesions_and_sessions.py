@@ -107,6 +107,11 @@ async def test_adhesion_validation_and_the_rgc_first_login(
     assert weak.status_code == 422
     assert weak.json()["errors"][0]["field"] == "new_password"
     full = await identity_api.activate(rgc["login_id"], rgc["provisional_password"], RGC_PASSWORD)
+    stored = await identity_api.context.pool.fetchval(
+        "SELECT password_hash FROM account WHERE login_id = $1", rgc["login_id"]
+    )
+    assert stored.startswith("$argon2id$"), "passwords are stored as argon2id hashes only (K5)"
+    assert RGC_PASSWORD not in stored
     logout = await identity_api.http.delete("/v1/sessions/current", headers=bearer(full))
     assert logout.status_code == 204
     assert (
