@@ -39,3 +39,18 @@ class ManualClock:
         if instant.tzinfo is None:
             raise ValueError("ManualClock needs timezone-aware instants")
         self._now = instant.astimezone(UTC)
+
+
+def require_aware(value: datetime, name: str) -> datetime:
+    """``value`` unchanged, or ValueError naming ``name`` when it has no UTC offset: a naive
+    datetime has no instant, so comparing it would silently depend on the host's zone."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime (with a UTC offset), got {value!r}")
+    return value
+
+
+def as_utc(value: datetime, name: str) -> datetime:
+    """The same instant in UTC, where adding a duration adds exactly that much time (a
+    timedelta added to a zoned datetime moves the wall clock: "7 days" across a change to
+    summer time would last 6 days and 23 hours)."""
+    return require_aware(value, name).astimezone(UTC)

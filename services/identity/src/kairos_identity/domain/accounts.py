@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from kairos_identity.domain.aware_time import as_utc, require_aware
+from kairos_shared.clock import as_utc, require_aware
 
 
 class Role(StrEnum):

@@ -19,7 +19,7 @@ from kairos_identity.domain.accounts import (
     Role,
     provisional_deadline,
 )
-from kairos_identity.domain.aware_time import require_aware
+from kairos_shared.clock import require_aware
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from kairos_identity.domain.aware_time import as_utc, require_aware
+from kairos_shared.clock import as_utc, require_aware
 
 MAX_LOCK_DURATION: Final = timedelta(days=1)
 """A longer lock would let anyone who knows a login id keep its owner out for days."""
