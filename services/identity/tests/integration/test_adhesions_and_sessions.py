@@ -230,10 +230,14 @@ async def test_suspension_ends_the_organisations_sessions_at_once(
         "fr.kairos.identity.organisation-suspended.v1",
         "fr.kairos.identity.session-ended.v1",
     ]
+    refused = await identity_api.login(rgc["login_id"], RGC_PASSWORD)
+    assert refused.status_code == 403, "a suspended organisation's people cannot log in again"
+    assert refused.json()["organisation_status"] == "suspended"
     reinstated = await identity_api.http.post(
         f"/v1/organisations/{organisation_id}/reinstatement", headers=bearer(operator_token)
     )
     assert reinstated.json()["status"] == "active"
+    assert (await identity_api.login(rgc["login_id"], RGC_PASSWORD)).status_code == 201
     twice = await identity_api.http.post(
         f"/v1/organisations/{organisation_id}/reinstatement", headers=bearer(operator_token)
     )

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from kairos_identity.adapters import accounts, organisations
 from kairos_identity.adapters.accounts import AccountRow, SessionRow
+from kairos_identity.domain.organisations import OrganisationStatus
 from kairos_identity.domain.passwords import UnacceptablePasswordError, normalise_password
 from kairos_identity.domain.throttling import LoginThrottleState
 from kairos_identity.service_layer.context import SOURCE, IdentityContext
@@ -50,13 +51,24 @@ def _digest(refresh_token: str) -> bytes:
     return hashlib.sha256(refresh_token.encode()).digest()
 
 
-async def _check_access_hours(
+async def _check_organisation_access(
     context: IdentityContext, connection: Connection, account: AccountRow, now: datetime
 ) -> None:
-    if account.organisation_id is None:  # operators are not limited (K4)
+    """An OF's people get a session only while their organisation's access is active (K2, K3)
+    and inside its opening hours (K4); operators are not limited."""
+    if account.organisation_id is None:
         return
     organisation = await organisations.get(connection, account.organisation_id)
     assert organisation is not None
+    status = organisation.access.status
+    if status is not OrganisationStatus.ACTIVE:
+        raise Problem(
+            status=403,
+            title="Organisation access not active",
+            detail=f"the organisation's access to the platform is {status.value}",
+            type="organisation-access-not-active",
+            extensions={"organisation_status": status.value},
+        )
     decision = context.calendar.decide(now, Zone(organisation.zone))
     if not decision.open:
         body = problem_details(decision)
@@ -130,7 +142,7 @@ async def _open_session(
     context: IdentityContext, account: AccountRow, now: datetime, rehashed: str | None
 ) -> IssuedTokens:
     async with context.pool.acquire() as connection, connection.transaction():
-        await _check_access_hours(context, connection, account, now)
+        await _check_organisation_access(context, connection, account, now)
         await accounts.record_login_success(connection, account.id, now, rehashed)
         session = SessionRow(
             uuid.uuid4(), account.id, account.must_change_password, now + context.session_lifetime
@@ -269,7 +281,7 @@ async def refresh(context: IdentityContext, refresh_token: str) -> IssuedTokens:
             )
         account = await accounts.by_id(connection, session.account_id)
         assert account is not None
-        await _check_access_hours(context, connection, account, now)
+        await _check_organisation_access(context, connection, account, now)
         rotated = secrets.token_urlsafe(32)
         await accounts.rotate_refresh_token(connection, session.id, _digest(rotated), now)
     return _tokens(context, account, session, rotated, now)
