@@ -27,11 +27,30 @@ from kairos_schemas import Event
 from kairos_shared import dead_letters, outbox
 from kairos_shared.db import Connection
 from kairos_shared.dead_letters import DeadLetterPublisher, list_dead_letters, replay_dead_letters
-from kairos_shared.inbox import Delivery, IdempotentConsumer, Outcome, RetryPolicy
+from kairos_shared.inbox import Delivery, Handler, IdempotentConsumer, Outcome, RetryPolicy
 from kairos_shared.subscriber import subscribe
 
 SOURCE = "/kairos/tests"
 FAST_RETRIES = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.05)
+
+
+def _consumer(
+    name: str,
+    pool: asyncpg.Pool,
+    handler: Handler,
+    producer: AIOKafkaProducer,
+    *,
+    retry: RetryPolicy | None = None,
+) -> IdempotentConsumer:
+    """A consumer of the test event, parking failures on the topic's DLQ."""
+    return IdempotentConsumer(
+        name,
+        pool,
+        {CounterIncremented.event_type: handler},
+        DeadLetterPublisher(producer),
+        retry=retry,
+        registry=TEST_EVENTS,
+    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -73,13 +92,7 @@ async def test_consumer_killed_before_its_offset_commit_applies_the_redelivery_o
     topic = await kafka_topic(partitions=1)
     events = counter_events(counters=1, steps=3)
     await _send(producer, topic, events)
-    consumer = IdempotentConsumer(
-        "effects",
-        pool,
-        {CounterIncremented.event_type: record_effect},
-        DeadLetterPublisher(producer),
-        registry=TEST_EVENTS,
-    )
+    consumer = _consumer("effects", pool, record_effect, producer)
     group = f"group-{uuid.uuid4().hex}"
 
     async def consume_once(*, commit: bool) -> list[Outcome]:
@@ -127,14 +140,7 @@ async def test_poison_event_is_dead_lettered_while_the_next_ones_are_applied_the
             raise ValueError(f"cannot apply seq {event.seq} (password=hunter2)")
         await record_effect(connection, event, delivery)
 
-    consumer = IdempotentConsumer(
-        "fragile",
-        pool,
-        {CounterIncremented.event_type: fragile},
-        DeadLetterPublisher(producer),
-        retry=FAST_RETRIES,
-        registry=TEST_EVENTS,
-    )
+    consumer = _consumer("fragile", pool, fragile, producer, retry=FAST_RETRIES)
     broker = KafkaBroker(kafka_bootstrap_servers)
     subscribe(broker, topic, consumer, group_id=f"group-{uuid.uuid4().hex}", retry_pause=0.1)
     await _send(producer, topic, events)
@@ -211,14 +217,7 @@ async def test_unreadable_and_schema_violating_records_go_straight_to_the_dlq(
         calls += 1
         await record_effect(connection, event, delivery)
 
-    consumer = IdempotentConsumer(
-        "strict",
-        pool,
-        {CounterIncremented.event_type: counting},
-        DeadLetterPublisher(producer),
-        retry=FAST_RETRIES,
-        registry=TEST_EVENTS,
-    )
+    consumer = _consumer("strict", pool, counting, producer, retry=FAST_RETRIES)
     kafka = AIOKafkaConsumer(
         topic,
         bootstrap_servers=kafka_bootstrap_servers,
@@ -248,13 +247,7 @@ async def test_faststream_subscriber_applies_each_event_once_and_commits(
 ) -> None:
     topic = await kafka_topic(partitions=3)
     events = counter_events(counters=4, steps=10)
-    consumer = IdempotentConsumer(
-        "effects",
-        pool,
-        {CounterIncremented.event_type: record_effect},
-        DeadLetterPublisher(producer),
-        registry=TEST_EVENTS,
-    )
+    consumer = _consumer("effects", pool, record_effect, producer)
     group = f"group-{uuid.uuid4().hex}"
     broker = KafkaBroker(kafka_bootstrap_servers)
     subscribe(broker, topic, consumer, group_id=group)
