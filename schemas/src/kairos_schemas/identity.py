@@ -28,6 +28,8 @@ SessionEndReason = Literal[
     "password_changed",
     "password_reset",
     "habilitation_ended",
+    "habilitation_suspended",
+    "rgc_post_vacated",
 ]
 
 
@@ -176,6 +178,7 @@ class AccountCreated(_AccountEvent):
     person: Person
     provisional_until: datetime
     habilitation_id: str | None = None
+    rgc_designation_id: str | None = None
 
 
 class ProvisionalAccessReminder(_AccountEvent):
