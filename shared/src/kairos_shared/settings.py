@@ -1,15 +1,18 @@
 """Settings every service has, read from the environment (pydantic-settings).
 
 A service subclasses :class:`ServiceSettings` with its own ``env_prefix`` (``KAIROS_IDENTITY_`` …)
-and defaults; Kafka and logging settings are shared by all services and carry no prefix.
+and defaults; Kafka, logging and JWKS settings are shared by all services and carry no prefix.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kairos_shared.jwks import parse_jwks
 
 
 class ServiceSettings(BaseSettings):
@@ -36,3 +39,32 @@ class ServiceSettings(BaseSettings):
     outbox_relay_enabled: bool = True
     consumer_group_prefix: str | None = None
     """Kafka consumer groups are ``<prefix>-<consumer>``; default ``kairos-<service>``."""
+    identity_jwks_url: str = Field(
+        default="http://127.0.0.1:8001/.well-known/jwks.json",
+        validation_alias=AliasChoices("KAIROS_JWKS_URL"),
+    )
+    """Where the identity service publishes the keys that sign access tokens. The variable is
+    ``KAIROS_JWKS_URL``, not ``KAIROS_IDENTITY_…``: that prefix is the identity service's own."""
+    identity_jwks_json: str | None = Field(
+        default=None, validation_alias=AliasChoices("KAIROS_JWKS_JSON")
+    )
+    """A JWKS (JSON) to use instead of fetching ``identity_jwks_url``: no HTTP at all. Public
+    keys only; checked at start."""
+
+    @field_validator("identity_jwks_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("the JWKS URL must be an http:// or https:// URL")
+        return value
+
+    @field_validator("identity_jwks_json")
+    @classmethod
+    def _key_set(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            parse_jwks(json.loads(value))
+        except ValueError as error:
+            raise ValueError(f"not a usable JWKS: {error}") from None
+        return value
