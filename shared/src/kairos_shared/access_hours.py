@@ -25,6 +25,7 @@ from typing import Annotated, Literal, Self
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from kairos_shared.problems import Problem
 from kairos_shared.zones import Zone, public_holidays
 
 PROBLEM_TYPE = "https://kairos.example/problems/outside-access-hours"
@@ -266,6 +267,20 @@ def problem_details(decision: AccessDecision) -> dict[str, object]:
         "zone": zone.value,
         "next_opening": None if decision.next_opening is None else _rfc3339(decision.next_opening),
     }
+
+
+def refusal(decision: AccessDecision) -> Problem:
+    """The :class:`Problem` (403) refusing an OF role outside access hours: `problem_details`."""
+    body = problem_details(decision)
+    return Problem(
+        status=403,
+        title=str(body["title"]),
+        detail=str(body["detail"]),
+        type=str(body["type"]),
+        extensions={
+            k: v for k, v in body.items() if k not in {"type", "title", "status", "detail"}
+        },
+    )
 
 
 def _require_aware(value: datetime, name: str) -> None:

@@ -11,7 +11,7 @@ order. Every request runs in a correlation scope (``X-Correlation-ID``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +73,11 @@ def create_service_app(
     routers: Iterable[APIRouter] = (),
     consumers: ConsumerFactory | None = None,
     periodic: Sequence[PeriodicJob] = (),
+    on_shutdown: Sequence[Callable[[], Awaitable[object]]] = (),
 ) -> FastAPI:
+    """The service's app: its database (migrated), Kafka consumers and outbox relay, periodic
+    jobs and health routes, started and stopped with the app's lifespan; `on_shutdown` closes
+    what the service wired itself (HTTP clients...), after its consumers stopped."""
     messaging = Messaging(settings, broker, consumers)
     resources = ServiceResources(messaging=messaging)
 
@@ -108,6 +112,8 @@ def create_service_app(
                     task.cancel()
                 await asyncio.gather(*jobs, return_exceptions=True)
                 await messaging.stop()
+                for close in on_shutdown:
+                    await close()
         finally:
             resources.pool = None
             await _close_pool(pool)

@@ -36,7 +36,7 @@ from kairos_devstack.processes import free_port
 from kairos_devstack.topics import create_topics
 
 INFRA_FIXTURES = frozenset(
-    {"kafka_bootstrap_servers", "postgres_admin_dsn", "database_url", "kafka_topic"}
+    {"kafka_bootstrap_servers", "postgres_admin_dsn", "database_url", "new_database", "kafka_topic"}
 )
 
 TopicFactory = Callable[..., Awaitable[str]]
@@ -114,17 +114,31 @@ def _with_database(dsn: str, database: str) -> str:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def database_url(postgres_admin_dsn: str) -> AsyncIterator[str]:
-    """A new, empty database for this test, dropped afterwards."""
-    name = f"test_{uuid.uuid4().hex}"
+async def new_database(postgres_admin_dsn: str) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """``await new_database()``: the URL of a new, empty database, dropped after the test (for
+    tests that run several services, each owning its database)."""
+    names: list[str] = []
     admin = await asyncpg.connect(postgres_admin_dsn)
-    try:
+
+    async def create() -> str:
+        name = f"test_{uuid.uuid4().hex}"
         await admin.execute(f'CREATE DATABASE "{name}"')
-        yield _with_database(postgres_admin_dsn, name)
+        names.append(name)
+        return _with_database(postgres_admin_dsn, name)
+
+    try:
+        yield create
     finally:
-        with contextlib.suppress(asyncpg.PostgresError):
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in names:
+            with contextlib.suppress(asyncpg.PostgresError):
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def database_url(new_database: Callable[[], Awaitable[str]]) -> str:
+    """A new, empty database for this test, dropped afterwards."""
+    return await new_database()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from kairos_shared.settings import ServiceSettings
@@ -16,3 +18,15 @@ class HabilitationSettings(ServiceSettings):
     service_name: str = "habilitation"
     http_port: int = 8002
     database_url: SecretStr = SecretStr("postgresql://postgres@127.0.0.1:5432/habilitation")
+    deadlines_interval_seconds: float = Field(default=60.0, gt=0)
+    """How often absences, review campaigns and demands are looked at (K13, K14, K15)."""
+    review_period_days: int = Field(default=30, ge=1)
+    """How long the RGC has to review the habilitations once a year (K14)."""
+    review_reminder_days: tuple[int, ...] = (14, 3)
+    """Reminders, in days before the review's deadline."""
+    review_default: Literal["flag_to_operator", "suspend"] = "flag_to_operator"
+    """What happens to habilitations left undecided at the review's deadline (K14)."""
+    unused_after_days: int = Field(default=90, ge=1)
+    """No login for this long flags a habilitation as unjustified by usage (K15)."""
+    demand_period_days: int = Field(default=30, ge=1)
+    """How long an organisation has to answer an operator's demand (K10, K15)."""

@@ -98,6 +98,12 @@ class Habilitation:
     account_id: str | None = None
     ended_at: datetime | None = None
     end_reason: EndReason | None = None
+    suspended_at: datetime | None = None
+
+    @property
+    def is_suspended(self) -> bool:
+        """Suspended at the annual review's deadline (K14) and not confirmed since."""
+        return self.suspended_at is not None and self.status is not HabilitationStatus.ENDED
 
 
 def _require_text(value: str, field: str) -> None:
@@ -202,3 +208,22 @@ def end(habilitation: Habilitation, reason: EndReason, now: datetime) -> Habilit
     return dataclasses.replace(
         habilitation, status=HabilitationStatus.ENDED, ended_at=now, end_reason=reason
     )
+
+
+def suspend(habilitation: Habilitation, now: datetime) -> Habilitation:
+    """The habilitation stops working without ending (K14 default "suspend"); idempotent."""
+    require_aware(now, "now")
+    if habilitation.status is HabilitationStatus.ENDED:
+        raise HabilitationStateError(
+            f"habilitation {habilitation.id} ended: it cannot be suspended"
+        )
+    if habilitation.is_suspended:
+        return habilitation
+    return dataclasses.replace(habilitation, suspended_at=now)
+
+
+def reinstate(habilitation: Habilitation) -> Habilitation:
+    """A suspended habilitation confirmed by the RGC: it works again."""
+    if not habilitation.is_suspended:
+        raise HabilitationStateError(f"habilitation {habilitation.id} is not suspended")
+    return dataclasses.replace(habilitation, suspended_at=None)

@@ -110,6 +110,11 @@ def head_account_opened(post: RgcPost, account_id: str) -> RgcPost:
     return dataclasses.replace(post, head_account_id=account_id)
 
 
+def head_account_closed(post: RgcPost) -> RgcPost:
+    """The head's habilitation ended: the head's account holds no right until a new one opens."""
+    return dataclasses.replace(post, head_account_id=None)
+
+
 def who_holds_rgc_rights(post: RgcPost) -> str | None:
     """The account holding the RGC's rights: the RGC, else the head while the post is vacant."""
     return post.head_account_id if post.is_vacant else post.rgc_account_id
