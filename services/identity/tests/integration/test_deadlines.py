@@ -11,7 +11,7 @@ from typing import Any
 from kairos_devstack.testing import read_records, valid_siret
 from kairos_identity.adapters.organisations import Contact
 from kairos_identity.domain.accounts import Role
-from kairos_identity.service_layer.adhesions import create_account
+from kairos_identity.service_layer.account_opening import create_account
 from kairos_identity.service_layer.deadlines import apply_deadlines
 from kairos_schemas import CloudEvent, parse_event
 from kairos_schemas import identity as events

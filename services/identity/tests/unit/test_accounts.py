@@ -16,8 +16,10 @@ from kairos_identity.domain.accounts import (
     Role,
     capabilities,
     change_password,
+    credential_handlers,
     disable,
     flag_compromised,
+    has_ended,
     has_lapsed,
     lapse,
     open_account,
@@ -281,3 +283,25 @@ def test_a_naive_issuing_time_is_refused() -> None:
             status=AccountStatus.ACTIVE,
             provisional_issued_at=T0.replace(tzinfo=None),
         )
+
+
+# ended accounts and who hands credentials over
+
+
+@pytest.mark.parametrize(
+    ("status", "ended"),
+    [
+        (AccountStatus.PROVISIONAL, False),
+        (AccountStatus.ACTIVE, False),
+        (AccountStatus.LAPSED, True),
+        (AccountStatus.DISABLED, True),
+    ],
+)
+def test_lapsed_and_disabled_accounts_have_ended(status: AccountStatus, ended: bool) -> None:
+    assert has_ended(status) is ended
+
+
+def test_only_the_head_hands_over_a_designated_rgc_s_credentials() -> None:
+    assert credential_handlers(Role.RGC) == {Role.HEAD}
+    assert credential_handlers(Role.USER) == {Role.RGC, Role.HEAD}
+    assert credential_handlers(Role.HEAD) == {Role.RGC, Role.HEAD}

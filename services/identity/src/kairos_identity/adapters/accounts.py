@@ -29,6 +29,9 @@ class AccountRow:
     failed_logins: int
     last_failed_login_at: datetime | None
     habilitation_id: uuid.UUID | None = None
+    rgc_designation_id: uuid.UUID | None = None
+    habilitation_suspended_at: datetime | None = None
+    """Set while the holder's habilitation is suspended (K14): no session until reinstated."""
 
 
 def _account(row: asyncpg.Record) -> AccountRow:
@@ -48,16 +51,16 @@ async def insert(connection: Connection, account: AccountRow, *, now: datetime) 
     await connection.execute(
         """
         INSERT INTO account (id, organisation_id, role, login_id, first_name, last_name, email,
-                             habilitation_id, status, password_hash, must_change_password,
-                             provisional_until, provisional_issued_at, created_at,
-                             credentials_retrieved_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13,
-                CASE WHEN $10::text IS NULL THEN NULL ELSE $13::timestamptz END)
+                             habilitation_id, rgc_designation_id, status, password_hash,
+                             must_change_password, provisional_until, provisional_issued_at,
+                             created_at, credentials_retrieved_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14,
+                CASE WHEN $11::text IS NULL THEN NULL ELSE $14::timestamptz END)
         """,
         account.id, account.organisation_id, account.role, account.login_id,
         account.first_name, account.last_name, account.email, account.habilitation_id,
-        account.status, account.password_hash, account.must_change_password,
-        account.provisional_until, now,
+        account.rgc_designation_id, account.status, account.password_hash,
+        account.must_change_password, account.provisional_until, now,
     )  # fmt: skip
 
 
@@ -148,17 +151,6 @@ async def credentials_retrieved_at(
         "SELECT credentials_retrieved_at FROM account WHERE id = $1", account_id
     )
     return value
-
-
-async def disable_for_habilitation(
-    connection: Connection, habilitation_id: uuid.UUID
-) -> uuid.UUID | None:
-    """Disable the account opened for this habilitation; its id, or None if there is none."""
-    account_id: uuid.UUID | None = await connection.fetchval(
-        "UPDATE account SET status = 'disabled' WHERE habilitation_id = $1 RETURNING id",
-        habilitation_id,
-    )
-    return account_id
 
 
 async def organisation_account_ids(

@@ -220,3 +220,19 @@ def lapse(
 def disable(account: Account) -> Account:
     """The account once its habilitation or its organisation's access has ended (K3, K13)."""
     return dataclasses.replace(account, status=AccountStatus.DISABLED, provisional_issued_at=None)
+
+
+def has_ended(status: AccountStatus) -> bool:
+    """Whether the account is over for good: lapsed and disabled are final (K6, K13), so an
+    event that would end it again (an RGC post vacated, K10) changes nothing."""
+    return status in {AccountStatus.LAPSED, AccountStatus.DISABLED}
+
+
+def credential_handlers(role: Role) -> frozenset[Role]:
+    """Who in the account's own organisation may retrieve and hand over the provisional
+    credentials of a `role` account (K11): the RGC, or the head, who holds the RGC's rights
+    while the post is vacant (K10). A new RGC is designated by the head on the same terms as
+    the first (CGU §4.1), so the head alone hands over an RGC's credentials."""
+    if role is Role.RGC:
+        return frozenset({Role.HEAD})
+    return frozenset({Role.RGC, Role.HEAD})

@@ -13,6 +13,7 @@ from kairos_identity.adapters.organisations import Contact
 from kairos_identity.domain.organisations import OrganisationAccess
 from kairos_identity.entrypoints.auth import AnySession, Context, FullSession, Operator
 from kairos_identity.service_layer import adhesions, credentials, sessions
+from kairos_identity.service_layer.account_opening import ProvisionalCredentials
 
 router = APIRouter()
 
@@ -82,9 +83,7 @@ class ProvisionalCredentialsBody(BaseModel):
     provisional_until: datetime
 
 
-def _credentials(
-    issued: adhesions.ProvisionalCredentials, response: Response
-) -> ProvisionalCredentialsBody:
+def _credentials(issued: ProvisionalCredentials, response: Response) -> ProvisionalCredentialsBody:
     response.headers["Cache-Control"] = "no-store"
     return ProvisionalCredentialsBody(
         account_id=issued.account_id,

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from kairos_identity.adapters import accounts, organisations
 from kairos_identity.adapters.organisations import Contact, OrganisationRecord
 from kairos_identity.domain import organisations as rules
-from kairos_identity.domain.accounts import Role, provisional_deadline
-from kairos_identity.domain.login_ids import login_id_candidates
+from kairos_identity.domain.accounts import Role
 from kairos_identity.domain.organisation_identifiers import InvalidIdentifierError, Nda, Siret
-from kairos_identity.domain.passwords import generate_provisional_password, normalise_password
+from kairos_identity.service_layer.account_opening import (
+    ProvisionalCredentials,
+    create_account,
+    person_of,
+)
 from kairos_identity.service_layer.context import SOURCE, IdentityContext
 from kairos_identity.service_layer.sessions import end_sessions
 from kairos_schemas import Event
@@ -43,18 +46,6 @@ class AdhesionRequest:
     terms_accepted_on: date
 
 
-@dataclass(frozen=True)
-class ProvisionalCredentials:
-    """Shown once to whoever hands them over (K6, K11); never stored in clear, never sent.
-    ``provisional_password`` is empty for an account whose credentials are issued later (a
-    habilitated person's, when the RGC retrieves them)."""
-
-    account_id: uuid.UUID
-    login_id: str
-    provisional_password: str
-    provisional_until: datetime
-
-
 def _checked(request: AdhesionRequest, today: date) -> tuple[Siret, Nda, str, str]:
     """Parse what the rules check, collecting every bad field before refusing (K1)."""
     errors: list[FieldError] = []
@@ -78,12 +69,6 @@ def _checked(request: AdhesionRequest, today: date) -> tuple[Siret, Nda, str, st
     if errors or siret is None or nda is None:
         raise invalid_fields(errors)
     return siret, nda, departement, zone
-
-
-def _person(contact: Contact) -> events.Person:
-    return events.Person(
-        first_name=contact.first_name, last_name=contact.last_name, email=contact.email
-    )
 
 
 def _head(contact: Contact) -> events.HeadOfOrganisation:
@@ -111,7 +96,7 @@ async def request_adhesion(context: IdentityContext, request: AdhesionRequest) -
         address=events.PostalAddress(street=record.street, postal_code=record.postal_code,
                                      city=record.city),
         departement=departement, zone=zone,
-        head=_head(request.head), rgc=_person(request.rgc),
+        head=_head(request.head), rgc=person_of(request.rgc),
         terms_version=record.terms_version, terms_accepted_on=record.terms_accepted_on,
         requested_at=now,
     )  # fmt: skip
@@ -176,62 +161,12 @@ async def validate_adhesion(
         validated = events.AdhesionValidated(
             organisation_id=str(record.id), siret=record.siret, legal_name=record.legal_name,
             zone=record.zone,
-            head=_head(record.head), rgc=_person(record.rgc),
+            head=_head(record.head), rgc=person_of(record.rgc),
             rgc_account_id=str(credentials.account_id), validated_at=now,
             validated_by=str(operator_id), access_expires_at=access.access_expires_at,
         )  # fmt: skip
         await outbox.publish(connection, [validated], source=SOURCE)
     return credentials
-
-
-def new_provisional_password(
-    context: IdentityContext, login_id: str, names: tuple[str, str]
-) -> str:
-    return generate_provisional_password(context.password_policy, login_id=login_id, names=names)
-
-
-async def create_account(
-    context: IdentityContext,
-    connection: Connection,
-    person: Contact,
-    role: Role,
-    *,
-    organisation_id: uuid.UUID | None,
-    habilitation_id: uuid.UUID | None = None,
-    issue_password: bool = True,
-) -> ProvisionalCredentials:
-    """A provisional account (K6, K11) and its AccountCreated event, in the caller's
-    transaction; its provisional password now, or (``issue_password=False``) when retrieved."""
-    now = context.clock.now()
-    login_id = await accounts.first_free_login_id(
-        connection, login_id_candidates(person.first_name, person.last_name)
-    )
-    password = (
-        new_provisional_password(context, login_id, (person.first_name, person.last_name))
-        if issue_password
-        else ""
-    )
-    until = provisional_deadline(role, now, context.provisional_validity)
-    row = accounts.AccountRow(
-        id=uuid.uuid4(), organisation_id=organisation_id, role=role.value, login_id=login_id,
-        first_name=person.first_name, last_name=person.last_name, email=person.email,
-        status="provisional",
-        password_hash=context.hasher.hash(normalise_password(password)) if password else None,
-        must_change_password=True, provisional_until=until, failed_logins=0,
-        last_failed_login_at=None, habilitation_id=habilitation_id,
-    )  # fmt: skip
-    await accounts.insert(connection, row, now=now)
-    created = events.AccountCreated(
-        account_id=str(row.id),
-        organisation_id=None if organisation_id is None else str(organisation_id),
-        role=role.value,
-        login_id=login_id,
-        person=_person(person),
-        provisional_until=until,
-        habilitation_id=None if habilitation_id is None else str(habilitation_id),
-    )
-    await outbox.publish(connection, [created], source=SOURCE)
-    return ProvisionalCredentials(row.id, login_id, password, until)
 
 
 async def renew_access(

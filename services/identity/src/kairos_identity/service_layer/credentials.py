@@ -1,6 +1,7 @@
 """Provisional credentials after an account exists: the RGC retrieves a habilitated person's
-once (K11), an operator resets anyone's (K7). The password is generated at that moment and only
-its hash is kept; the response is the one place it ever appears."""
+once (K11), the head a designated RGC's (CGU §4.1), an operator resets anyone's (K7). The
+password is generated at that moment and only its hash is kept; the response is the one place
+it ever appears."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import uuid
 
 from kairos_identity.adapters import accounts
 from kairos_identity.adapters.accounts import AccountRow
-from kairos_identity.domain.accounts import Role, provisional_deadline
+from kairos_identity.domain.accounts import Role, credential_handlers, provisional_deadline
 from kairos_identity.domain.passwords import normalise_password
-from kairos_identity.service_layer.adhesions import ProvisionalCredentials, new_provisional_password
+from kairos_identity.service_layer.account_opening import (
+    ProvisionalCredentials,
+    new_provisional_password,
+)
 from kairos_identity.service_layer.context import SOURCE, IdentityContext
 from kairos_identity.service_layer.sessions import end_sessions
 from kairos_schemas import identity as events
@@ -31,17 +35,18 @@ async def _account(connection: Connection, account_id: uuid.UUID) -> AccountRow:
 
 def _same_organisation_manager(claims: AccessClaims, account: AccountRow) -> None:
     """Only the RGC (or the head, who holds the RGC's rights while the post is vacant, K10) of
-    the account's own organisation hands credentials over (K11)."""
-    allowed = claims.role in {Role.RGC.value, Role.HEAD.value} and claims.organisation_id == str(
-        account.organisation_id
-    )
+    the account's own organisation hands credentials over (K11); an RGC's, the head alone
+    (CGU §4.1); nobody their own."""
+    handlers = credential_handlers(Role(account.role))
+    allowed = claims.role in handlers and claims.organisation_id == str(account.organisation_id)
     if not allowed or claims.account_id == str(account.id):
+        who = "the head" if handlers == {Role.HEAD} else "the RGC (or head)"
         raise Problem(
             status=403,
             title="Not your organisation's account",
             type="forbidden",
-            detail="only the RGC (or head) of the account's organisation may retrieve its "
-            "provisional credentials",
+            detail=f"only {who} of the account's organisation may retrieve its provisional "
+            "credentials",
         )
 
 

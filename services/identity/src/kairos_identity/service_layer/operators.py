@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kairos_identity.adapters.organisations import Contact
 from kairos_identity.domain.accounts import Role
-from kairos_identity.service_layer.adhesions import ProvisionalCredentials, create_account
+from kairos_identity.service_layer.account_opening import ProvisionalCredentials, create_account
 from kairos_identity.service_layer.context import IdentityContext
 
 

@@ -1,10 +1,11 @@
 """Login, sessions and passwords (K4-K9).
 
-A login checks the access hours of the holder's organisation (operators are exempt), the
-throttle (K8), the account's status and the password; it opens a server-side session and
-returns a short-lived access token plus a refresh token bound to that session. With
-provisional credentials (or after an operator reset) the session can only change the password
-(K6, K7). Logout deletes the session (K9, §6); every end of a session is an event.
+A login checks the throttle (K8), the account's status and the password, then what
+:mod:`session_access` requires (the organisation's access and hours, K2-K4; the holder's
+habilitation not suspended, K14); it opens a server-side session and returns a short-lived
+access token plus a refresh token bound to that session. With provisional credentials (or after
+an operator reset) the session can only change the password (K6, K7). Logout deletes the
+session (K9, §6); every end of a session is an event.
 """
 
 from __future__ import annotations
@@ -16,20 +17,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from kairos_identity.adapters import accounts, organisations
+from kairos_identity.adapters import accounts
 from kairos_identity.adapters.accounts import AccountRow, SessionRow
-from kairos_identity.domain.organisations import OrganisationStatus
 from kairos_identity.domain.passwords import UnacceptablePasswordError, normalise_password
 from kairos_identity.domain.throttling import LoginThrottleState
 from kairos_identity.service_layer.context import SOURCE, IdentityContext
+from kairos_identity.service_layer.session_access import check_session_allowed
 from kairos_schemas import Event
 from kairos_schemas import identity as events
 from kairos_shared import outbox
-from kairos_shared.access_hours import problem_details
 from kairos_shared.db import Connection
 from kairos_shared.problems import FieldError, Problem, invalid_fields
 from kairos_shared.tokens import AccessClaims
-from kairos_shared.zones import Zone
 
 _BAD_CREDENTIALS = Problem(
     status=401,
@@ -49,38 +48,6 @@ class IssuedTokens:
 
 def _digest(refresh_token: str) -> bytes:
     return hashlib.sha256(refresh_token.encode()).digest()
-
-
-async def _check_organisation_access(
-    context: IdentityContext, connection: Connection, account: AccountRow, now: datetime
-) -> None:
-    """An OF's people get a session only while their organisation's access is active (K2, K3)
-    and inside its opening hours (K4); operators are not limited."""
-    if account.organisation_id is None:
-        return
-    organisation = await organisations.get(connection, account.organisation_id)
-    assert organisation is not None
-    status = organisation.access.status
-    if status is not OrganisationStatus.ACTIVE:
-        raise Problem(
-            status=403,
-            title="Organisation access not active",
-            detail=f"the organisation's access to the platform is {status.value}",
-            type="organisation-access-not-active",
-            extensions={"organisation_status": status.value},
-        )
-    decision = context.calendar.decide(now, Zone(organisation.zone))
-    if not decision.open:
-        body = problem_details(decision)
-        raise Problem(
-            status=403,
-            title=str(body["title"]),
-            detail=str(body["detail"]),
-            type=str(body["type"]),
-            extensions={
-                k: v for k, v in body.items() if k not in {"type", "title", "status", "detail"}
-            },
-        )
 
 
 async def _refuse_if_throttled(
@@ -142,7 +109,12 @@ async def _open_session(
     context: IdentityContext, account: AccountRow, now: datetime, rehashed: str | None
 ) -> IssuedTokens:
     async with context.pool.acquire() as connection, connection.transaction():
-        await _check_organisation_access(context, connection, account, now)
+        # Read again, locked: an account disabled or suspended since the password check is
+        # refused, and one disabled or suspended later waits for this session and ends it.
+        current = await accounts.by_id(connection, account.id)
+        if current is None or current.status in {"lapsed", "disabled"}:
+            raise _BAD_CREDENTIALS
+        await check_session_allowed(context, connection, current, now)
         await accounts.record_login_success(connection, account.id, now, rehashed)
         session = SessionRow(
             uuid.uuid4(), account.id, account.must_change_password, now + context.session_lifetime
@@ -281,7 +253,7 @@ async def refresh(context: IdentityContext, refresh_token: str) -> IssuedTokens:
             )
         account = await accounts.by_id(connection, session.account_id)
         assert account is not None
-        await _check_organisation_access(context, connection, account, now)
+        await check_session_allowed(context, connection, account, now)
         rotated = secrets.token_urlsafe(32)
         await accounts.rotate_refresh_token(connection, session.id, _digest(rotated), now)
     return _tokens(context, account, session, rotated, now)
