@@ -9,7 +9,6 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -18,7 +17,7 @@ import httpx
 import pytest_asyncio
 from fastapi import FastAPI
 
-from kairos_devstack.testing import valid_siret
+from kairos_devstack.testing import services_running, valid_siret
 from kairos_devstack.topics import create_platform_topics
 from kairos_habilitation.bootstrap import create_app as create_habilitation_app
 from kairos_habilitation.config import HabilitationSettings
@@ -119,6 +118,13 @@ class Platform:
         token = str(response.json()["access_token"])
         self.login_ids[token] = login_id
         return token
+
+    async def login_status(self, token: str) -> int:
+        """The status of a new login by the person behind `token` (201 when still allowed)."""
+        response = await self.identity_http.post(
+            "/v1/sessions", json={"login_id": self.login_ids[token], "password": PASSWORD}
+        )
+        return response.status_code
 
     async def relogin(self, token: str) -> str:
         """A fresh token for the person behind `token` (tokens live 10 minutes of the clock)."""
@@ -222,7 +228,7 @@ async def platform(
         ),
         clock=clock,
     )  # fmt: skip
-    async with AsyncExitStack() as stack:
+    async with services_running() as stack:
         identity_http = await stack.enter_async_context(
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=identity), base_url="http://identity"

@@ -12,6 +12,7 @@ import httpx
 import pytest_asyncio
 from fastapi import FastAPI
 
+from kairos_devstack.testing import services_running
 from kairos_devstack.topics import create_platform_topics
 from kairos_identity.adapters.organisations import Contact
 from kairos_identity.bootstrap import create_app
@@ -76,10 +77,11 @@ async def identity_api(database_url: str, platform_topics: str) -> AsyncIterator
     )
     app = create_app(settings, clock=clock)
     transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://identity") as http,
-    ):
+    async with services_running() as stack:
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url="http://identity")
+        )
         yield IdentityApi(app, http, clock)
 
 

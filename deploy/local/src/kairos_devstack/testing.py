@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
+import sys
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -93,3 +97,24 @@ async def read_records(
     finally:
         await consumer.stop()
     return records
+
+
+@contextlib.asynccontextmanager
+async def services_running(seconds: float = 60.0) -> AsyncIterator[contextlib.AsyncExitStack]:
+    """An exit stack for in-process services whose shutdown must end within `seconds`: if it
+    does not, every pending task's stack is printed (to see what hangs) and the test fails
+    instead of hanging until the global timeout."""
+    stack = contextlib.AsyncExitStack()
+    async with stack:
+        try:
+            yield stack
+        finally:
+            closing = asyncio.ensure_future(stack.aclose())
+            done, _ = await asyncio.wait({closing}, timeout=seconds)
+            if not done:
+                for task in asyncio.all_tasks():
+                    if task is not asyncio.current_task():
+                        task.print_stack(file=sys.stderr)
+                closing.cancel()
+                raise AssertionError(f"services did not stop within {seconds} s (stacks above)")
+            closing.result()

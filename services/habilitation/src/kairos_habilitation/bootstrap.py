@@ -13,8 +13,14 @@ from fastapi import FastAPI
 
 from kairos_habilitation.config import HabilitationSettings
 from kairos_habilitation.domain.reviews import ReviewDefault, ReviewPolicy
-from kairos_habilitation.entrypoints import http_habilitations, http_rgc
+from kairos_habilitation.entrypoints import (
+    http_demands,
+    http_habilitations,
+    http_reviews,
+    http_rgc,
+)
 from kairos_habilitation.entrypoints.consumers import subscriptions
+from kairos_habilitation.service_layer import demands, reviews
 from kairos_habilitation.service_layer.absences import apply_due
 from kairos_habilitation.service_layer.context import HabilitationContext, PoolHolder, TokenCheck
 from kairos_habilitation.service_layer.sessions import prune_ended_sessions
@@ -70,6 +76,9 @@ def create_app(
         return {
             "absences": await apply_due(context),
             "ended_sessions_pruned": await prune_ended_sessions(context),
+            "review_campaigns_opened": await reviews.open_due_campaigns(context),
+            "review_campaigns": await reviews.remind_and_close(context),
+            "demands_settled": await demands.settle_demands(context),
         }
 
     async def close_jwks() -> None:
@@ -80,7 +89,12 @@ def create_app(
         title="Kairos habilitation service",
         migrations_dir=MIGRATIONS,
         broker=broker,
-        routers=[http_habilitations.router, http_rgc.router],
+        routers=[
+            http_habilitations.router,
+            http_rgc.router,
+            http_reviews.router,
+            http_demands.router,
+        ],
         consumers=consumers,
         periodic=[PeriodicJob("deadlines", settings.deadlines_interval_seconds, deadlines)],
         on_shutdown=[close_jwks],

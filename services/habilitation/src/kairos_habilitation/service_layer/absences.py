@@ -73,7 +73,7 @@ async def record_for_habilitation(
         recorded = _new(organisation_id, absence, actor, now, habilitation=habilitation_id)
         await absences.insert(connection, recorded)
         if absence_reaches_three_months(absence, today(now)):
-            await _apply(connection, recorded, now)
+            recorded = await _apply(connection, recorded, now)
     return recorded
 
 
@@ -90,7 +90,7 @@ async def record_for_rgc(
         recorded = _new(organisation_id, absence, actor, now, rgc=rgc_account)
         await absences.insert(connection, recorded)
         if absence_reaches_three_months(absence, today(now)):
-            await _apply(connection, recorded, now)
+            recorded = await _apply(connection, recorded, now)
     return recorded
 
 
@@ -114,7 +114,9 @@ async def record_return(
     return dataclasses.replace(recorded, ends_on=ends_on)
 
 
-async def _apply(connection: Connection, absence: RecordedAbsence, now: datetime) -> None:
+async def _apply(
+    connection: Connection, absence: RecordedAbsence, now: datetime
+) -> RecordedAbsence:
     """The absence reached 3 months: end the habilitation or vacate the post, if still due."""
     if absence.habilitation_id is not None:
         habilitation = await habilitations.get(connection, absence.habilitation_id, for_update=True)
@@ -127,6 +129,7 @@ async def _apply(connection: Connection, absence: RecordedAbsence, now: datetime
         if post is not None and post.rgc_account_id == str(absence.rgc_account_id):
             await rgc.vacate(connection, post, VacancyReason.ABSENCE_OVER_3_MONTHS, now, by=None)
     await absences.mark_applied(connection, absence.id, now)
+    return dataclasses.replace(absence, applied_at=now)
 
 
 async def apply_due(context: HabilitationContext) -> int:
