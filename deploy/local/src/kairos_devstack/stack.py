@@ -164,6 +164,9 @@ class LocalStack:
             "KAIROS_KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
             f"{prefix}DATABASE_URL": self.postgres.dsn(service),
             f"{prefix}HTTP_PORT": str(self.ports.services[service]),
+            "KAIROS_JWKS_URL": (
+                f"http://127.0.0.1:{self.ports.services['identity']}/.well-known/jwks.json"
+            ),
             "KAIROS_NOTIFICATION_SMTP_HOST": "127.0.0.1",
             "KAIROS_NOTIFICATION_SMTP_PORT": str(self.ports.smtp),
         }

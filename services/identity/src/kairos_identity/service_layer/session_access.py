@@ -10,7 +10,7 @@ from kairos_identity.adapters import organisations
 from kairos_identity.adapters.accounts import AccountRow
 from kairos_identity.domain.organisations import OrganisationStatus
 from kairos_identity.service_layer.context import IdentityContext
-from kairos_shared.access_hours import problem_details
+from kairos_shared.access_hours import refusal
 from kairos_shared.db import Connection
 from kairos_shared.problems import Problem
 from kairos_shared.zones import Zone
@@ -51,13 +51,4 @@ async def _check_organisation_access(
         )
     decision = context.calendar.decide(now, Zone(organisation.zone))
     if not decision.open:
-        body = problem_details(decision)
-        raise Problem(
-            status=403,
-            title=str(body["title"]),
-            detail=str(body["detail"]),
-            type=str(body["type"]),
-            extensions={
-                k: v for k, v in body.items() if k not in {"type", "title", "status", "detail"}
-            },
-        )
+        raise refusal(decision)
