@@ -239,6 +239,7 @@ async def platform(
                 database_url=await new_database(), kafka_bootstrap_servers=kafka_bootstrap_servers,
                 consumer_group_prefix=f"test-habilitation-{run}",
                 identity_jwks_url="http://identity/.well-known/jwks.json",
+                deadlines_interval_seconds=3600,  # the tests run the schedulers themselves
             ),
             clock=clock, jwks_http=identity_http,
         )  # fmt: skip

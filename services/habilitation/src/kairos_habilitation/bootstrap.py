@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -20,7 +20,7 @@ from kairos_habilitation.entrypoints import (
     http_rgc,
 )
 from kairos_habilitation.entrypoints.consumers import subscriptions
-from kairos_habilitation.service_layer import demands, reviews
+from kairos_habilitation.service_layer import demands, review_deadlines
 from kairos_habilitation.service_layer.absences import apply_due
 from kairos_habilitation.service_layer.context import HabilitationContext, PoolHolder, TokenCheck
 from kairos_habilitation.service_layer.sessions import prune_ended_sessions
@@ -71,15 +71,13 @@ def create_app(
     def consumers(pool: asyncpg.Pool, dead_letters: DeadLetterPublisher) -> Iterable[Subscription]:
         return subscriptions(app.state.habilitation, pool, dead_letters)
 
-    async def deadlines() -> object:
-        context: HabilitationContext = app.state.habilitation
-        return {
-            "absences": await apply_due(context),
-            "ended_sessions_pruned": await prune_ended_sessions(context),
-            "review_campaigns_opened": await reviews.open_due_campaigns(context),
-            "review_campaigns": await reviews.remind_and_close(context),
-            "demands_settled": await demands.settle_demands(context),
-        }
+    def every_round(
+        name: str, run: Callable[[HabilitationContext], Awaitable[object]]
+    ) -> PeriodicJob:
+        async def round_() -> object:
+            return await run(app.state.habilitation)
+
+        return PeriodicJob(name, settings.deadlines_interval_seconds, round_)
 
     async def close_jwks() -> None:
         await tokens.aclose()
@@ -96,7 +94,13 @@ def create_app(
             http_demands.router,
         ],
         consumers=consumers,
-        periodic=[PeriodicJob("deadlines", settings.deadlines_interval_seconds, deadlines)],
+        periodic=[  # independent rounds: one failing does not hold the others back
+            every_round("absences", apply_due),
+            every_round("review-campaigns-opening", review_deadlines.open_due_campaigns),
+            every_round("review-campaigns", review_deadlines.remind_and_close),
+            every_round("demands", demands.settle_demands),
+            every_round("ended-sessions", prune_ended_sessions),
+        ],
         on_shutdown=[close_jwks],
     )
     tokens = jwks_client_from_settings(settings, http=jwks_http)

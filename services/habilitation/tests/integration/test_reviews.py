@@ -15,7 +15,8 @@ from typing import Any
 from kairos_habilitation.domain.reviews import ReviewDefault, ReviewPolicy
 from kairos_habilitation.domain.rgc_post import Role
 from kairos_habilitation.service_layer.access import Actor
-from kairos_habilitation.service_layer.reviews import open_due_campaigns, open_now, remind_and_close
+from kairos_habilitation.service_layer.review_deadlines import open_due_campaigns, remind_and_close
+from kairos_habilitation.service_layer.reviews import open_now
 from kairos_identity.adapters.organisations import Contact
 from kairos_identity.service_layer.operators import create_operator
 from kairos_schemas import Event
@@ -66,6 +67,12 @@ async def fresh_token(platform: Platform, operator: str, account_id: str) -> str
     return str(
         await platform.activate(reset.json()["login_id"], reset.json()["provisional_password"])
     )
+
+
+async def refused(platform: Platform, token: str) -> bool | None:
+    """True once the identity service refuses the session (K9: it ended on an event)."""
+    probe = await platform.identity_http.delete("/v1/sessions/current", headers=bearer(token))
+    return True if probe.status_code == 401 else None
 
 
 async def decide(
@@ -127,13 +134,7 @@ async def test_the_review_opens_on_the_anniversary_and_the_rgc_confirms_and_ends
         (gone, "ended"),
     ]
 
-    async def session_gone() -> bool | None:  # identity ended the person's session (K9)
-        probe = await platform.identity_http.delete(
-            "/v1/sessions/current", headers=bearer(gone_token)
-        )
-        return True if probe.status_code == 401 else None
-
-    assert await platform.eventually(session_gone)
+    assert await platform.eventually(lambda: refused(platform, gone_token))
     current = await platform.http.get(
         f"/v1/organisations/{organisation.id}/reviews/current", headers=bearer(rgc)
     )
@@ -197,7 +198,7 @@ async def test_what_is_left_at_the_deadline_is_suspended_until_the_rgc_reinstate
     platform: Platform,
 ) -> None:
     organisation = await platform.organisation(seed=603)
-    habilitation_id, _ = await platform.active_holder(organisation, "suspendue@of.example")
+    habilitation_id, person = await platform.active_holder(organisation, "suspendue@of.example")
     short = dataclasses.replace(
         platform.context,
         review_policy=ReviewPolicy(
@@ -216,6 +217,7 @@ async def test_what_is_left_at_the_deadline_is_suspended_until_the_rgc_reinstate
     view = await platform.habilitation(habilitation_id)
     assert suspended["account_id"] == view["account_id"]
     assert (view["status"], view["suspended"]) == ("active", True)
+    assert await platform.eventually(lambda: refused(platform, person))  # identity ended it
 
     late = await decide(platform, organisation.rgc_token, campaign, habilitation_id, "confirmed")
     assert late.status_code == 409, late.text
@@ -234,6 +236,19 @@ async def test_what_is_left_at_the_deadline_is_suspended_until_the_rgc_reinstate
         headers=bearer(organisation.rgc_token),
     )
     assert twice.status_code == 409
+    reset = await platform.identity_http.post(  # the person may log in again
+        f"/v1/accounts/{view['account_id']}/password-reset",
+        headers=bearer(platform.operator_token),
+    )
+    assert reset.status_code == 201, reset.text
+    body = reset.json()
+    credentials = {"login_id": body["login_id"], "password": body["provisional_password"]}
+
+    async def logs_in() -> bool | None:
+        login = await platform.identity_http.post("/v1/sessions", json=credentials)
+        return True if login.status_code == 201 else None
+
+    assert await platform.eventually(logs_in)
 
 
 async def test_an_rgc_of_another_organisation_is_refused_and_nothing_changes(

@@ -56,7 +56,6 @@ CREATE TABLE habilitation (
     account_id uuid UNIQUE,
     activated_at timestamptz,
     suspended_at timestamptz,
-    suspension_reason text,
     ended_at timestamptz,
     end_reason text,
     ended_by uuid,
