@@ -1,0 +1,295 @@
+"""The platform in one process, for integration tests: the identity and habilitation services
+(and the declaration service when asked), each on its own fresh database, exchanging events
+through a real Kafka, under one clock the tests move; helpers for the steps every story
+needs (an adhesion validated, a person habilitated and logged in...)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from fastapi import FastAPI
+
+from kairos_devstack.testing import services_running, valid_siret
+from kairos_devstack.topics import create_platform_topics
+from kairos_habilitation.bootstrap import create_app as create_habilitation_app
+from kairos_habilitation.config import HabilitationSettings
+from kairos_habilitation.service_layer.context import HabilitationContext
+from kairos_identity.adapters.organisations import Contact
+from kairos_identity.bootstrap import create_app as create_identity_app
+from kairos_identity.config import IdentitySettings
+from kairos_identity.service_layer.operators import create_operator
+from kairos_shared.clock import ManualClock
+
+# Monday 2 March 2026, 09:00 UTC: 10:00 in Paris — open everywhere in France.
+MONDAY_MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PASSWORD = "Une phrase de passe pour les tests, 2026"
+T = TypeVar("T")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def signed_authorisation(text: str = "autorisation signée") -> dict[str, str]:
+    return {
+        "signed_by": "Inès Roux",
+        "signed_on": "2026-03-01",
+        "document_sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    rgc_account_id: str
+    rgc_token: str
+    seed: int
+
+
+@dataclass
+class Platform:
+    identity: FastAPI
+    identity_http: httpx.AsyncClient
+    app: FastAPI
+    """The habilitation service."""
+    http: httpx.AsyncClient
+    clock: ManualClock
+    kafka: str
+    operator_token: str = ""
+    declaration: FastAPI | None = None
+    declaration_http: httpx.AsyncClient | None = None
+    login_ids: dict[str, str] = field(default_factory=dict)
+    """The login id behind each token `login` returned (to log in again after time passed)."""
+
+    @property
+    def context(self) -> HabilitationContext:
+        context: HabilitationContext = self.app.state.habilitation
+        return context
+
+    async def eventually(
+        self, probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0
+    ) -> T:
+        """`probe()`'s first result that is not None (events travel through Kafka)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            result = await probe()
+            if result is not None:
+                return result
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"still nothing after {timeout} s")
+            await asyncio.sleep(0.05)
+
+    async def published(self, event_type: str, organisation_id: str) -> list[dict[str, Any]]:
+        """The data of the events of `event_type` about `organisation_id` this service wrote
+        to its outbox, in order (the service also replays the events of other tests' organisations
+        from the shared topics)."""
+        async with self.context.pool.acquire() as connection:
+            rows = await connection.fetch(
+                """
+                SELECT value FROM outbox
+                WHERE header_values[array_position(header_names, 'ce_type')] = $1 ORDER BY id
+                """,
+                event_type.encode(),
+            )
+        found = [json.loads(row["value"]) for row in rows]
+        return [data for data in found if data.get("organisation_id") == organisation_id]
+
+    async def activate(self, login_id: str, provisional: str) -> str:
+        """First login, password change, full login (identity): an access token."""
+        first = await self.login(login_id, provisional)
+        changed = await self.identity_http.post(
+            "/v1/accounts/me/password",
+            json={"current_password": provisional, "new_password": PASSWORD},
+            headers=bearer(first),
+        )
+        assert changed.status_code == 204, changed.text
+        return await self.login(login_id, PASSWORD)
+
+    async def login(self, login_id: str, password: str) -> str:
+        response = await self.identity_http.post(
+            "/v1/sessions", json={"login_id": login_id, "password": password}
+        )
+        assert response.status_code == 201, response.text
+        token = str(response.json()["access_token"])
+        self.login_ids[token] = login_id
+        return token
+
+    async def login_status(self, token: str) -> int:
+        """The status of a new login by the person behind `token` (201 when still allowed)."""
+        response = await self.identity_http.post(
+            "/v1/sessions", json={"login_id": self.login_ids[token], "password": PASSWORD}
+        )
+        return response.status_code
+
+    async def relogin(self, token: str) -> str:
+        """A fresh token for the person behind `token` (tokens live 10 minutes of the clock)."""
+        return await self.login(self.login_ids[token], PASSWORD)
+
+    async def advance(self, by: timedelta) -> None:
+        """Move the clock on; the operator logs in again."""
+        self.clock.advance(by)
+        self.operator_token = await self.relogin(self.operator_token)
+
+    async def organisation(self, seed: int, *, activate_rgc: bool = True) -> Organisation:
+        """An adhesion validated by the operator, its RGC logged in, and the organisation
+        known here (through AdhesionValidated)."""
+        body = {
+            "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
+            "address": {"street": "1 place Bellecour", "postal_code": "69002", "city": "Lyon"},
+            "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
+                     "email": f"ines.roux.{seed}@of.example"},
+            "rgc": {"first_name": "Paul", "last_name": f"Rgc{seed}",
+                    "email": f"rgc.{seed}@of.example"},
+            "terms": {"version": "2017-09-15", "accepted_on": "2026-03-01"},
+        }  # fmt: skip
+        requested = await self.identity_http.post("/v1/organisations", json=body)
+        organisation_id = requested.json()["organisation_id"]
+        rgc = (await self.identity_http.post(
+            f"/v1/organisations/{organisation_id}/validation", headers=bearer(self.operator_token)
+        )).json()  # fmt: skip
+        token = (
+            await self.activate(rgc["login_id"], rgc["provisional_password"])
+            if activate_rgc
+            else ""
+        )
+        organisation = Organisation(organisation_id, rgc["account_id"], token, seed)
+        await self.eventually(lambda: self.post_of(organisation_id))
+        return organisation
+
+    async def post_of(self, organisation_id: str) -> dict[str, Any] | None:
+        """The RGC post as operators see it, once the organisation is known here."""
+        response = await self.http.get(
+            f"/v1/organisations/{organisation_id}/rgc", headers=bearer(self.operator_token)
+        )
+        found: dict[str, Any] | None = response.json() if response.status_code == 200 else None
+        return found
+
+    async def habilitate(
+        self, organisation_id: str, token: str, email: str, *, role: str = "user"
+    ) -> httpx.Response:
+        return await self.http.post(
+            f"/v1/organisations/{organisation_id}/habilitations",
+            json={
+                "role": role,
+                "person": {"first_name": "Fanny", "last_name": "Martin", "email": email},
+                "function": "formatrice" if role == "user" else "Directrice",
+                "authorisation": signed_authorisation(email),
+                "employee_attested": True,
+            },
+            headers=bearer(token),
+        )
+
+    async def habilitation(self, habilitation_id: str) -> dict[str, Any]:
+        response = await self.http.get(
+            f"/v1/habilitations/{habilitation_id}", headers=bearer(self.operator_token)
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return] # JSON
+
+    async def active_holder(
+        self, organisation: Organisation, email: str, *, role: str = "user"
+    ) -> tuple[str, str]:
+        """Habilitate a person, wait for the account (identity) and the activation (here), let
+        the RGC hand over the credentials, and log the person in: (habilitation id, token)."""
+        recorded = await self.habilitate(organisation.id, organisation.rgc_token, email, role=role)
+        assert recorded.status_code == 201, recorded.text
+        habilitation_id = recorded.json()["habilitation_id"]
+
+        async def active() -> str | None:
+            view = await self.habilitation(habilitation_id)
+            return view["account_id"] if view["status"] == "active" else None
+
+        account_id = await self.eventually(active)
+        credentials = await self.identity_http.get(
+            f"/v1/accounts/{account_id}/provisional-credentials",
+            headers=bearer(organisation.rgc_token),
+        )
+        assert credentials.status_code == 200, credentials.text
+        body = credentials.json()
+        return habilitation_id, await self.activate(body["login_id"], body["provisional_password"])
+
+
+@contextlib.asynccontextmanager
+async def running_platform(
+    new_database: Callable[[], Awaitable[str]],
+    kafka_bootstrap_servers: str,
+    *,
+    with_declaration: bool = False,
+) -> AsyncIterator[Platform]:
+    """The services started (lifespans entered) and an operator logged in; all stopped after."""
+    await create_platform_topics(kafka_bootstrap_servers)
+    clock = ManualClock(MONDAY_MORNING)
+    run = uuid.uuid4().hex
+    identity = create_identity_app(
+        IdentitySettings(
+            database_url=await new_database(), kafka_bootstrap_servers=kafka_bootstrap_servers,
+            argon2_memory_kib=8 * 1024, argon2_time_cost=1,
+            consumer_group_prefix=f"test-identity-{run}",
+        ),
+        clock=clock,
+    )  # fmt: skip
+    async with services_running() as stack:
+        identity_http = await stack.enter_async_context(
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=identity), base_url="http://identity"
+            )
+        )
+        app = create_habilitation_app(
+            HabilitationSettings(
+                database_url=await new_database(), kafka_bootstrap_servers=kafka_bootstrap_servers,
+                consumer_group_prefix=f"test-habilitation-{run}",
+                identity_jwks_url="http://identity/.well-known/jwks.json",
+                deadlines_interval_seconds=3600,  # the tests run the schedulers themselves
+            ),
+            clock=clock, jwks_http=identity_http,
+        )  # fmt: skip
+        await stack.enter_async_context(identity.router.lifespan_context(identity))
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://habilitation"
+            )
+        )
+        platform = Platform(identity, identity_http, app, http, clock, kafka_bootstrap_servers)
+        if with_declaration:
+            await _start_declaration(platform, stack, await new_database(), run)
+        operator = await create_operator(
+            identity.state.identity,
+            Contact("Odile", "Perrin", "odile.perrin@francetravail.example"),
+        )
+        platform.operator_token = await platform.activate(
+            operator.login_id, operator.provisional_password
+        )
+        yield platform
+
+
+async def _start_declaration(
+    platform: Platform, stack: contextlib.AsyncExitStack, database_url: str, run: str
+) -> None:
+    from kairos_declaration.bootstrap import create_app as create_declaration_app  # noqa: PLC0415 - only when asked
+    from kairos_declaration.config import DeclarationSettings  # noqa: PLC0415 - only when asked
+
+    declaration = create_declaration_app(
+        DeclarationSettings(
+            database_url=database_url, kafka_bootstrap_servers=platform.kafka,
+            consumer_group_prefix=f"test-declaration-{run}",
+            identity_jwks_url="http://identity/.well-known/jwks.json",
+        ),
+        clock=platform.clock, jwks_http=platform.identity_http,
+    )  # fmt: skip
+    await stack.enter_async_context(declaration.router.lifespan_context(declaration))
+    platform.declaration = declaration
+    platform.declaration_http = await stack.enter_async_context(
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=declaration), base_url="http://declaration"
+        )
+    )
