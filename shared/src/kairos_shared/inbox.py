@@ -22,6 +22,7 @@ import asyncio
 import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 import structlog
@@ -54,6 +55,20 @@ class Delivery:
 
 
 Handler = Callable[[Connection, Event, Delivery], Awaitable[None]]
+E = TypeVar("E", bound=Event)
+
+
+def typed_handler(
+    event_class: type[E], apply: Callable[[Connection, E], Awaitable[None]]
+) -> tuple[str, Handler]:
+    """(event type, handler) for a consumer's handler table: `apply` gets the event as its own
+    class (the registry parsed it from its type)."""
+
+    async def handle(connection: Connection, event: Event, _delivery: Delivery) -> None:
+        assert isinstance(event, event_class)
+        await apply(connection, event)
+
+    return event_class.event_type, handle
 
 
 class Outcome(enum.Enum):

@@ -61,6 +61,16 @@ def invalid_fields(errors: list[FieldError], *, detail: str | None = None) -> Pr
     )
 
 
+def unauthenticated(detail: str) -> Problem:
+    """401: no valid token, or one whose session or account no longer holds (K9)."""
+    return Problem(status=401, title="Not authenticated", detail=detail, type="unauthenticated")
+
+
+def forbidden(detail: str, title: str = "Forbidden") -> Problem:
+    """403: the caller is known but may not do this (nothing was changed)."""
+    return Problem(status=403, title=title, detail=detail, type="forbidden")
+
+
 def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
     path = ""
     for part in location:

@@ -16,8 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
+from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
+from kairos_devstack.processes import free_port
+from kairos_devstack.smtp_sink import MailStore, StoringHandler
 from kairos_devstack.testing import services_running, valid_siret
 from kairos_devstack.topics import create_platform_topics
 from kairos_habilitation.bootstrap import create_app as create_habilitation_app
@@ -53,6 +56,9 @@ class Organisation:
     rgc_account_id: str
     rgc_token: str
     seed: int
+    rgc_login_id: str = ""
+    rgc_provisional_password: str = ""
+    """Shown once to the validating operator (K6): tests check no e-mail ever carries it."""
 
 
 @dataclass
@@ -67,6 +73,10 @@ class Platform:
     operator_token: str = ""
     declaration: FastAPI | None = None
     declaration_http: httpx.AsyncClient | None = None
+    notification: FastAPI | None = None
+    notification_http: httpx.AsyncClient | None = None
+    mails: MailStore | None = None
+    """What the SMTP sink received (with the notification service)."""
     login_ids: dict[str, str] = field(default_factory=dict)
     """The login id behind each token `login` returned (to log in again after time passed)."""
 
@@ -161,7 +171,10 @@ class Platform:
             if activate_rgc
             else ""
         )
-        organisation = Organisation(organisation_id, rgc["account_id"], token, seed)
+        organisation = Organisation(
+            organisation_id, rgc["account_id"], token, seed, rgc["login_id"],
+            rgc["provisional_password"],
+        )  # fmt: skip
         await self.eventually(lambda: self.post_of(organisation_id))
         return organisation
 
@@ -224,6 +237,7 @@ async def running_platform(
     kafka_bootstrap_servers: str,
     *,
     with_declaration: bool = False,
+    with_notification: bool = False,
 ) -> AsyncIterator[Platform]:
     """The services started (lifespans entered) and an operator logged in; all stopped after."""
     await create_platform_topics(kafka_bootstrap_servers)
@@ -262,6 +276,8 @@ async def running_platform(
         platform = Platform(identity, identity_http, app, http, clock, kafka_bootstrap_servers)
         if with_declaration:
             await _start_declaration(platform, stack, await new_database(), run)
+        if with_notification:
+            await _start_notification(platform, stack, await new_database(), run)
         operator = await create_operator(
             identity.state.identity,
             Contact("Odile", "Perrin", "odile.perrin@francetravail.example"),
@@ -291,5 +307,36 @@ async def _start_declaration(
     platform.declaration_http = await stack.enter_async_context(
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=declaration), base_url="http://declaration"
+        )
+    )
+
+
+async def _start_notification(
+    platform: Platform, stack: contextlib.AsyncExitStack, database_url: str, run: str
+) -> None:
+    """The notification service, sending to an SMTP sink on a free port (what `make run`
+    uses); the tests deliver the queue themselves."""
+    from kairos_notification.bootstrap import create_app as create_notification_app  # noqa: PLC0415 - only when asked
+    from kairos_notification.config import NotificationSettings  # noqa: PLC0415 - only when asked
+
+    platform.mails = MailStore()
+    sink = Controller(StoringHandler(platform.mails), hostname="127.0.0.1", port=free_port())
+    sink.start()
+    stack.callback(sink.stop)
+    notification = create_notification_app(
+        NotificationSettings(
+            database_url=database_url, kafka_bootstrap_servers=platform.kafka,
+            consumer_group_prefix=f"test-notification-{run}",
+            identity_jwks_url="http://identity/.well-known/jwks.json",
+            smtp_host="127.0.0.1", smtp_port=sink.port, smtp_timeout_seconds=10,
+            delivery_interval_seconds=3600,
+        ),
+        clock=platform.clock, jwks_http=platform.identity_http,
+    )  # fmt: skip
+    await stack.enter_async_context(notification.router.lifespan_context(notification))
+    platform.notification = notification
+    platform.notification_http = await stack.enter_async_context(
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=notification), base_url="http://notification"
         )
     )

@@ -2,24 +2,71 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 
+import asyncpg
+import httpx
 from fastapi import FastAPI
 
+from kairos_notification.adapters.smtp import SmtpMailer
+from kairos_notification.adapters.templates import TemplateRenderer
 from kairos_notification.config import NotificationSettings
+from kairos_notification.entrypoints.consumers import subscriptions
+from kairos_notification.entrypoints.http import router
+from kairos_notification.service_layer.context import NotificationContext
+from kairos_notification.service_layer.delivery import Mailer, deliver_all_due
+from kairos_shared.clock import Clock, SystemClock
+from kairos_shared.dead_letters import DeadLetterPublisher
+from kairos_shared.jwks import jwks_client_from_settings
 from kairos_shared.kafka import make_broker
+from kairos_shared.messaging import Subscription
+from kairos_shared.periodic import PeriodicJob
 from kairos_shared.runtime import create_service_app
 
 MIGRATIONS = Path(str(files("kairos_notification") / "migrations"))
 
 
-def create_app(settings: NotificationSettings | None = None) -> FastAPI:
+def create_app(
+    settings: NotificationSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    jwks_http: httpx.AsyncClient | None = None,
+    mailer: Mailer | None = None,
+) -> FastAPI:
+    """The service; `clock`, `jwks_http` and `mailer` are for tests and embedding."""
     settings = settings or NotificationSettings()
+    clock = clock or SystemClock()
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
-    return create_service_app(
+    tokens = jwks_client_from_settings(settings, http=jwks_http)
+
+    def consumers(pool: asyncpg.Pool, dead_letters: DeadLetterPublisher) -> Iterable[Subscription]:
+        return subscriptions(app.state.notification, pool, dead_letters)
+
+    async def deliver() -> object:
+        context: NotificationContext = app.state.notification
+        return await deliver_all_due(context.pool, context.mailer, context.clock, context.retry)
+
+    async def close_jwks() -> None:
+        await tokens.aclose()
+
+    app = create_service_app(
         settings,
         title="Kairos notification service",
         migrations_dir=MIGRATIONS,
         broker=broker,
+        routers=[router],
+        consumers=consumers,
+        periodic=[PeriodicJob("delivery", settings.delivery_interval_seconds, deliver)],
+        on_shutdown=[close_jwks],
     )
+    app.state.notification = NotificationContext(
+        resources=app.state.resources,
+        clock=clock,
+        renderer=TemplateRenderer(platform_url=settings.platform_url),
+        mailer=mailer or SmtpMailer(settings.smtp()),
+        retry=settings.retry_policy(),
+        tokens=tokens,
+    )
+    return app

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from datetime import timedelta
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from kairos_notification.adapters.smtp import SmtpSettings
+from kairos_notification.domain.delivery import RetryPolicy
 from kairos_shared.settings import ServiceSettings
 
 
@@ -16,3 +20,36 @@ class NotificationSettings(ServiceSettings):
     service_name: str = "notification"
     http_port: int = 8004
     database_url: SecretStr = SecretStr("postgresql://postgres@127.0.0.1:5432/notification")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_use_tls: bool = False
+    """Implicit TLS from the first byte (port 465)."""
+    smtp_start_tls: bool | None = None
+    """STARTTLS: None uses it when the server offers it, True requires it, False never."""
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender_address: str = "ne-pas-repondre@kairos.example"
+    smtp_sender_name: str = "Kairos"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    delivery_interval_seconds: float = Field(default=5.0, gt=0)
+    """How often queued e-mails are looked at (retries wait their back-off)."""
+    delivery_max_attempts: int = Field(default=8, ge=1)
+    delivery_first_retry_seconds: float = Field(default=30.0, gt=0)
+    delivery_max_retry_seconds: float = Field(default=3600.0, gt=0)
+    platform_url: str | None = None
+    """The platform's address, shown at the foot of every e-mail when set."""
+
+    def smtp(self) -> SmtpSettings:
+        return SmtpSettings(
+            host=self.smtp_host, port=self.smtp_port, use_tls=self.smtp_use_tls,
+            start_tls=self.smtp_start_tls, username=self.smtp_username,
+            password=self.smtp_password, sender_address=self.smtp_sender_address,
+            sender_name=self.smtp_sender_name, timeout=self.smtp_timeout_seconds,
+        )  # fmt: skip
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.delivery_max_attempts,
+            first_delay=timedelta(seconds=self.delivery_first_retry_seconds),
+            max_delay=timedelta(seconds=self.delivery_max_retry_seconds),
+        )

@@ -4,37 +4,23 @@ habilitations and RGC post, each applied once (inbox) to this service's own view
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from collections.abc import Iterable
 
 import asyncpg
 
 from kairos_declaration.domain.access import OrganisationStatus
 from kairos_declaration.service_layer import projections
 from kairos_declaration.service_layer.context import DeclarationContext
-from kairos_schemas import Event
-from kairos_schemas import habilitation as habilitation_events
+from kairos_schemas import habilitation as hab
 from kairos_schemas import identity as identity_events
 from kairos_shared.db import Connection
 from kairos_shared.dead_letters import DeadLetterPublisher
-from kairos_shared.inbox import Delivery, Handler, IdempotentConsumer
+from kairos_shared.inbox import Handler, IdempotentConsumer, typed_handler
 from kairos_shared.messaging import Subscription
-
-E = TypeVar("E", bound=Event)
 
 IDENTITY_CONSUMER = "access-identity"
 HABILITATION_CONSUMER = "access-habilitation"
 """Consumer names: their inbox entries and Kafka consumer groups."""
-
-
-def _typed(
-    event_class: type[E], apply: Callable[[Connection, E], Awaitable[None]]
-) -> tuple[str, Handler]:
-    async def handle(connection: Connection, event: Event, _delivery: Delivery) -> None:
-        assert isinstance(event, event_class)
-        await apply(connection, event)
-
-    return event_class.event_type, handle
 
 
 async def _suspended(connection: Connection, event: identity_events.OrganisationSuspended) -> None:
@@ -73,15 +59,15 @@ async def _renewed(connection: Connection, event: identity_events.AdhesionRenewe
 def identity_handlers() -> dict[str, Handler]:
     return dict(
         [
-            _typed(identity_events.AdhesionValidated, projections.adhesion_validated),
-            _typed(identity_events.OrganisationSuspended, _suspended),
-            _typed(identity_events.OrganisationWithdrawn, _withdrawn),
-            _typed(identity_events.OrganisationReinstated, _reinstated),
-            _typed(identity_events.AdhesionExpired, _expired),
-            _typed(identity_events.AdhesionRenewed, _renewed),
-            _typed(identity_events.AccountLapsed, projections.account_lapsed),
-            _typed(identity_events.RgcAccountLapsed, projections.account_lapsed),
-            _typed(identity_events.SessionEnded, projections.session_ended),
+            typed_handler(identity_events.AdhesionValidated, projections.adhesion_validated),
+            typed_handler(identity_events.OrganisationSuspended, _suspended),
+            typed_handler(identity_events.OrganisationWithdrawn, _withdrawn),
+            typed_handler(identity_events.OrganisationReinstated, _reinstated),
+            typed_handler(identity_events.AdhesionExpired, _expired),
+            typed_handler(identity_events.AdhesionRenewed, _renewed),
+            typed_handler(identity_events.AccountLapsed, projections.account_lapsed),
+            typed_handler(identity_events.RgcAccountLapsed, projections.account_lapsed),
+            typed_handler(identity_events.SessionEnded, projections.session_ended),
         ]
     )
 
@@ -89,12 +75,12 @@ def identity_handlers() -> dict[str, Handler]:
 def habilitation_handlers() -> dict[str, Handler]:
     return dict(
         [
-            _typed(habilitation_events.HabilitationActivated, projections.habilitation_activated),
-            _typed(habilitation_events.HabilitationEnded, projections.habilitation_ended),
-            _typed(habilitation_events.HabilitationSuspended, projections.habilitation_suspended),
-            _typed(habilitation_events.HabilitationReinstated, projections.habilitation_reinstated),
-            _typed(habilitation_events.RgcTookOffice, projections.rgc_took_office),
-            _typed(habilitation_events.RgcPostVacated, projections.rgc_post_vacated),
+            typed_handler(hab.HabilitationActivated, projections.habilitation_activated),
+            typed_handler(hab.HabilitationEnded, projections.habilitation_ended),
+            typed_handler(hab.HabilitationSuspended, projections.habilitation_suspended),
+            typed_handler(hab.HabilitationReinstated, projections.habilitation_reinstated),
+            typed_handler(hab.RgcTookOffice, projections.rgc_took_office),
+            typed_handler(hab.RgcPostVacated, projections.rgc_post_vacated),
         ]
     )
 
@@ -110,6 +96,6 @@ def subscriptions(
         IdempotentConsumer(IDENTITY_CONSUMER, pool, identity_handlers(), dead_letters),
     )
     yield Subscription(
-        habilitation_events.TOPIC,
+        hab.TOPIC,
         IdempotentConsumer(HABILITATION_CONSUMER, pool, habilitation_handlers(), dead_letters),
     )

@@ -24,7 +24,7 @@ from kairos_declaration.domain.access import Allowed, Refused, Role, may_declare
 from kairos_declaration.service_layer.context import DeclarationContext
 from kairos_shared.access_hours import refusal
 from kairos_shared.db import Connection
-from kairos_shared.problems import Problem
+from kairos_shared.problems import Problem, forbidden, unauthenticated
 from kairos_shared.tokens import ACCESS_TOKEN_LIFETIME, AccessClaims
 from kairos_shared.zones import Zone
 
@@ -66,14 +66,6 @@ class ReaderScope:
     organisation_id: uuid.UUID
     zone: Zone
     actor: Actor
-
-
-def unauthenticated(detail: str) -> Problem:
-    return Problem(status=401, title="Not authenticated", detail=detail, type="unauthenticated")
-
-
-def forbidden(detail: str, title: str = "Forbidden") -> Problem:
-    return Problem(status=403, title=title, detail=detail, type="forbidden")
 
 
 def _uuid(value: str | None, what: str) -> uuid.UUID:

@@ -6,15 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 
-from kairos_habilitation.service_layer.access import Actor, actor_of, unauthenticated
+from kairos_habilitation.service_layer.access import Actor, actor_of
 from kairos_habilitation.service_layer.context import HabilitationContext
-from kairos_shared.jwks import KeysUnavailableError
-from kairos_shared.problems import Problem
-from kairos_shared.tokens import InvalidTokenError
-
-_bearer = HTTPBearer(auto_error=False)
+from kairos_shared.bearer import bearer_scheme, verified_claims
 
 
 def habilitation_context(request: Request) -> HabilitationContext:
@@ -27,19 +23,11 @@ Context = Annotated[HabilitationContext, Depends(habilitation_context)]
 
 async def current_actor(
     context: Context,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Actor:
-    if credentials is None:
-        raise unauthenticated("a bearer access token is required")
-    try:
-        claims = await context.tokens.verify(credentials.credentials, now=context.clock.now())
-    except InvalidTokenError as error:
-        raise unauthenticated(f"invalid access token: {error}") from None
-    except KeysUnavailableError:
-        raise Problem(
-            status=503, title="Keys unavailable", type="keys-unavailable",
-            detail="the identity service's signing keys could not be obtained yet; retry",
-        ) from None  # fmt: skip
+    """401 without a valid token, or when its session ended or its account lapsed; 503 while
+    the identity service's keys cannot be had."""
+    claims = await verified_claims(context.tokens, credentials, context.clock.now())
     async with context.pool.acquire() as connection:
         return await actor_of(connection, claims)
 

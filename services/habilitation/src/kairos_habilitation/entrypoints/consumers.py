@@ -4,9 +4,8 @@ accounts and sessions, applied once each (inbox) to this service's own view (K9,
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TypeVar
 
 import asyncpg
 
@@ -17,10 +16,8 @@ from kairos_schemas import Event
 from kairos_schemas import identity as events
 from kairos_shared.db import Connection
 from kairos_shared.dead_letters import DeadLetterPublisher
-from kairos_shared.inbox import Delivery, Handler, IdempotentConsumer
+from kairos_shared.inbox import Delivery, Handler, IdempotentConsumer, typed_handler
 from kairos_shared.messaging import Subscription
-
-E = TypeVar("E", bound=Event)
 
 
 def _status(
@@ -29,16 +26,6 @@ def _status(
     async def handle(connection: Connection, event: Event, _delivery: Delivery) -> None:
         organisation_id = str(getattr(event, "organisation_id"))  # noqa: B009 - all org events
         await projections.organisation_status_changed(connection, organisation_id, status, now())
-
-    return event_class.event_type, handle
-
-
-def _typed(
-    event_class: type[E], apply: Callable[[Connection, E], Awaitable[None]]
-) -> tuple[str, Handler]:
-    async def handle(connection: Connection, event: Event, _delivery: Delivery) -> None:
-        assert isinstance(event, event_class)
-        await apply(connection, event)
 
     return event_class.event_type, handle
 
@@ -66,18 +53,18 @@ def identity_handlers(context: HabilitationContext) -> dict[str, Handler]:
 
     return dict(
         [
-            _typed(events.AdhesionValidated, projections.adhesion_validated),
+            typed_handler(events.AdhesionValidated, projections.adhesion_validated),
             _status(events.OrganisationSuspended, "suspended", now),
             _status(events.OrganisationWithdrawn, "withdrawn", now),
             _status(events.OrganisationReinstated, "active", now),
             _status(events.AdhesionExpired, "expired", now),
             _status(events.AdhesionRenewed, "active", now),
-            _typed(events.AccountCreated, created),
-            _typed(events.AccountActivated, activated),
-            _typed(events.AccountLapsed, lapsed),
-            _typed(events.RgcAccountLapsed, projections.rgc_account_lapsed),
-            _typed(events.SessionStarted, started),
-            _typed(events.SessionEnded, ended),
+            typed_handler(events.AccountCreated, created),
+            typed_handler(events.AccountActivated, activated),
+            typed_handler(events.AccountLapsed, lapsed),
+            typed_handler(events.RgcAccountLapsed, projections.rgc_account_lapsed),
+            typed_handler(events.SessionStarted, started),
+            typed_handler(events.SessionEnded, ended),
         ]
     )
 

@@ -20,7 +20,7 @@ from kairos_habilitation.domain.rgc_post import RgcPost, Role, may_manage_habili
 from kairos_habilitation.service_layer.context import HabilitationContext
 from kairos_shared.access_hours import refusal
 from kairos_shared.db import Connection
-from kairos_shared.problems import Problem
+from kairos_shared.problems import Problem, forbidden, unauthenticated
 from kairos_shared.tokens import AccessClaims
 from kairos_shared.zones import Zone
 
@@ -44,14 +44,6 @@ class OrganisationScope:
 
     organisation: Organisation
     post: RgcPost
-
-
-def unauthenticated(detail: str) -> Problem:
-    return Problem(status=401, title="Not authenticated", detail=detail, type="unauthenticated")
-
-
-def forbidden(detail: str, title: str = "Forbidden") -> Problem:
-    return Problem(status=403, title=title, detail=detail, type="forbidden")
 
 
 async def actor_of(connection: Connection, claims: AccessClaims) -> Actor:

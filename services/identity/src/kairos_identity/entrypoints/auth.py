@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kairos_identity.service_layer.context import IdentityContext
 from kairos_identity.service_layer.sessions import current_session
-from kairos_shared.problems import Problem
+from kairos_shared.problems import Problem, unauthenticated
 from kairos_shared.tokens import AccessClaims, InvalidTokenError
 
 _bearer = HTTPBearer(auto_error=False)
@@ -24,21 +24,17 @@ def identity(request: Request) -> IdentityContext:
 Context = Annotated[IdentityContext, Depends(identity)]
 
 
-def _unauthenticated(detail: str) -> Problem:
-    return Problem(status=401, title="Not authenticated", detail=detail, type="unauthenticated")
-
-
 async def any_session(
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> AccessClaims:
     """A valid token of a live session, even one that may only change its password."""
     if credentials is None:
-        raise _unauthenticated("a bearer access token is required")
+        raise unauthenticated("a bearer access token is required")
     try:
         claims = context.verifier.verify(credentials.credentials, now=context.clock.now())
     except InvalidTokenError as error:
-        raise _unauthenticated(f"invalid access token: {error}") from None
+        raise unauthenticated(f"invalid access token: {error}") from None
     await current_session(context, claims)
     return claims
 

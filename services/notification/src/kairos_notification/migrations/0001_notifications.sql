@@ -2,8 +2,8 @@
 
 -- One row per e-mail, written when the triggering event is consumed (status 'queued') and
 -- updated by the delivery scheduler: 'sent' once the SMTP server accepted it, retried with
--- back-off on a transient failure (attempts, next_attempt_at, last_error), 'failed' on a
--- permanent one or after the last attempt, 'bounced' when a delivery report comes back.
+-- back-off on a transient failure (attempts, next_attempt_at, last_error), 'failed' (failed_at)
+-- on a permanent one or after the last attempt, 'bounced' when a delivery report comes back.
 -- An operator's resend is a new row (resent_from: the row it repeats), never an update.
 CREATE TABLE notification (
     id uuid PRIMARY KEY,
@@ -24,9 +24,11 @@ CREATE TABLE notification (
     last_error text,
     created_at timestamptz NOT NULL,
     sent_at timestamptz,
+    failed_at timestamptz,
     resent_from uuid REFERENCES notification (id),
     CHECK (status <> 'queued' OR next_attempt_at IS NOT NULL),
-    CHECK (status NOT IN ('sent', 'bounced') OR sent_at IS NOT NULL)
+    CHECK (status NOT IN ('sent', 'bounced') OR sent_at IS NOT NULL),
+    CHECK (status <> 'failed' OR failed_at IS NOT NULL)
 );
 
 -- K24: one e-mail per (triggering event, kind, recipient), however often the event is

@@ -1,0 +1,164 @@
+"""Sending an e-mail over SMTP (aiosmtplib): one connection per e-mail, bounded in time.
+
+The message is multipart/alternative (French text and HTML, UTF-8), its `Message-ID` derived
+from the notification id, so that an e-mail sent again after an uncertain first send (a timeout
+after DATA) carries the same id and receivers can recognise it. Failures become
+:class:`DeliveryError`, transient or permanent (``kairos_notification.domain.delivery.classify``).
+Bodies and addresses name people: they are never logged, nor is the server's reply unredacted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+import structlog
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from kairos_notification.domain.delivery import (
+    ErrorKind,
+    OutgoingEmail,
+    Permanent,
+    classify,
+    describe_failure,
+)
+
+log = structlog.get_logger(__name__)
+
+
+class SmtpSettings(BaseModel):
+    """Where and how to send. `timeout` bounds one whole send, connection to QUIT, in seconds
+    (and each SMTP command within it). `start_tls`: None uses STARTTLS when the server offers
+    it, True requires it; `use_tls` is implicit TLS from the first byte (port 465)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = 1025
+    use_tls: bool = False
+    start_tls: bool | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    sender_address: str = "ne-pas-repondre@kairos.example"
+    sender_name: str = "Kairos"
+    timeout: float = 30.0
+    local_hostname: str | None = None  # None: aiosmtplib asks the system (may query DNS)
+
+    @property
+    def message_id_domain(self) -> str:
+        return self.sender_address.rpartition("@")[2] or "kairos.invalid"
+
+
+class DeliveryError(Exception):
+    """The e-mail was not accepted. `code` is the SMTP reply code when the server gave one;
+    `message` the server's words or the failure, addresses redacted; `permanent`: never retry."""
+
+    def __init__(self, code: int | None, message: str, permanent: bool) -> None:
+        self.code = code
+        self.message = message
+        self.permanent = permanent
+        super().__init__(describe_failure(code, message))
+
+
+def message_id(notification: OutgoingEmail, domain: str) -> str:
+    return f"<{notification.notification_id}@{domain}>"
+
+
+def _recipient_address(email: str) -> str:
+    """The address in its ASCII form (IDNA domain), or a permanent DeliveryError."""
+    try:
+        checked = validate_email(email, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as error:
+        raise DeliveryError(None, f"invalid recipient address: {error}", permanent=True) from None
+    if checked.ascii_email is None:  # pragma: no cover - allow_smtputf8=False refuses those
+        raise DeliveryError(None, "invalid recipient address: not ASCII", permanent=True)
+    return checked.ascii_email
+
+
+def _failure(code: int | None, kind: ErrorKind, message: str) -> DeliveryError:
+    verdict = classify(code, kind)
+    return DeliveryError(
+        code, describe_failure(None, message), permanent=isinstance(verdict, Permanent)
+    )
+
+
+def classify_smtp_error(error: BaseException) -> DeliveryError:  # noqa: PLR0911 - one return per kind
+    """What aiosmtplib raised, classified: a refusal that concerns this e-mail (MAIL, RCPT,
+    DATA) by its code; the server's refusal to talk to us at all, a lost connection or a
+    timeout as transient; our credentials or the server's missing features as configuration."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        refused = error.recipients[0] if error.recipients else None
+        code = None if refused is None else refused.code
+        return _failure(code, ErrorKind.REPLY, "" if refused is None else refused.message)
+    if isinstance(error, aiosmtplib.SMTPAuthenticationError):
+        return _failure(error.code, ErrorKind.AUTHENTICATION, error.message)
+    if isinstance(error, aiosmtplib.SMTPConnectResponseError | aiosmtplib.SMTPHeloError):
+        return _failure(error.code, ErrorKind.CONNECTION, error.message)
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return _failure(error.code, ErrorKind.REPLY, error.message)
+    if isinstance(error, TimeoutError):  # aiosmtplib's timeouts are TimeoutErrors too
+        return _failure(None, ErrorKind.TIMEOUT, f"timed out: {error}")
+    if isinstance(error, aiosmtplib.SMTPNotSupported):
+        return _failure(None, ErrorKind.UNSUPPORTED, str(error))
+    if isinstance(error, OSError):  # refused, reset, disconnected (aiosmtplib's included)
+        return _failure(None, ErrorKind.CONNECTION, f"{type(error).__name__}: {error}")
+    return _failure(None, ErrorKind.REPLY, f"{type(error).__name__}: {error}")
+
+
+class SmtpMailer:
+    """Sends each e-mail on its own SMTP connection (aiosmtplib.send)."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+
+    def compose(self, outgoing: OutgoingEmail) -> EmailMessage:
+        """The MIME message: multipart/alternative, text then HTML, UTF-8, names encoded."""
+        settings = self.settings
+        message = EmailMessage()
+        message["Subject"] = outgoing.subject
+        sender_user, _, sender_domain = settings.sender_address.rpartition("@")
+        message["From"] = Address(settings.sender_name, sender_user, sender_domain)
+        user, _, domain = _recipient_address(outgoing.recipient_email).rpartition("@")
+        message["To"] = Address(outgoing.recipient_name, user, domain)
+        message["Date"] = format_datetime(outgoing.date)
+        message["Message-ID"] = message_id(outgoing, settings.message_id_domain)
+        message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-reply loops
+        # quoted-printable: 7-bit clean, whether or not the server offers 8BITMIME
+        message.set_content(
+            outgoing.text_body, subtype="plain", charset="utf-8", cte="quoted-printable"
+        )
+        message.add_alternative(
+            outgoing.html_body, subtype="html", charset="utf-8", cte="quoted-printable"
+        )
+        return message
+
+    async def send(self, message: OutgoingEmail) -> None:
+        """Hand the e-mail to the SMTP server; DeliveryError when it was not accepted."""
+        settings = self.settings
+        mime = self.compose(message)
+        password = settings.password.get_secret_value() if settings.password else None
+        try:
+            async with asyncio.timeout(settings.timeout):
+                await aiosmtplib.send(
+                    mime,
+                    sender=settings.sender_address,
+                    recipients=[_recipient_address(message.recipient_email)],
+                    hostname=settings.host, port=settings.port,
+                    username=settings.username, password=password,
+                    use_tls=settings.use_tls, start_tls=settings.start_tls,
+                    timeout=settings.timeout, local_hostname=settings.local_hostname,
+                )  # fmt: skip
+        except Exception as error:  # every failure is classified and raised as a DeliveryError
+            failure = classify_smtp_error(error)
+            log.warning(
+                "e-mail not accepted",
+                notification_id=str(message.notification_id),
+                code=failure.code,
+                permanent=failure.permanent,
+                error_type=type(error).__name__,
+            )
+            raise failure from error

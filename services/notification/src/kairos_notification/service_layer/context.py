@@ -1,0 +1,30 @@
+"""What the notification service's handlers need, wired once in bootstrap.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from kairos_notification.domain.delivery import RetryPolicy
+from kairos_notification.service_layer.delivery import Mailer
+from kairos_notification.service_layer.queueing import Renderer
+from kairos_shared.bearer import TokenCheck
+from kairos_shared.clock import Clock
+from kairos_shared.runtime import ServiceResources
+
+SOURCE = "/kairos/notification"
+
+
+@dataclass(frozen=True)
+class NotificationContext:
+    resources: ServiceResources
+    clock: Clock
+    renderer: Renderer
+    mailer: Mailer
+    retry: RetryPolicy
+    tokens: TokenCheck
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.resources.require_pool()

@@ -1,0 +1,112 @@
+"""The delivery log (K24): operators read any recipient's or organisation's e-mails and resend
+one; an organisation's RGC (the head while the post is vacant) reads its own organisation's."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from kairos_notification.adapters import notifications, recipients
+from kairos_notification.adapters.notifications import Cursor, Notification, Page
+from kairos_notification.service_layer.context import NotificationContext
+from kairos_shared.db import Connection
+from kairos_shared.problems import Problem, forbidden, unauthenticated
+from kairos_shared.tokens import AccessClaims
+
+
+@dataclass(frozen=True)
+class Reader:
+    account_id: uuid.UUID
+    role: str
+    organisation_id: uuid.UUID | None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+
+async def reader_of(connection: Connection, claims: AccessClaims) -> Reader:
+    if await recipients.is_session_ended(connection, uuid.UUID(claims.session_id)):
+        raise unauthenticated("this session has ended: log in again")
+    if claims.password_change_only:
+        raise forbidden("provisional credentials only allow changing the password")
+    organisation = None if claims.organisation_id is None else uuid.UUID(claims.organisation_id)
+    return Reader(uuid.UUID(claims.account_id), claims.role, organisation)
+
+
+def require_operator(reader: Reader) -> None:
+    if not reader.is_operator:
+        raise forbidden("this is reserved to France Travail operators", title="Operators only")
+
+
+async def _may_read_organisation(
+    connection: Connection, reader: Reader, organisation_id: uuid.UUID
+) -> None:
+    if reader.is_operator:
+        return
+    organisation = await recipients.organisation(connection, organisation_id)
+    if reader.organisation_id != organisation_id or organisation is None:
+        raise forbidden("you may only read your own organisation's e-mails")
+    holder = organisation.rgc_account_id or organisation.head_account_id
+    if reader.account_id != holder:
+        raise forbidden("only the organisation's RGC (or the head while the post is vacant)")
+
+
+def not_found(notification_id: uuid.UUID) -> Problem:
+    return Problem(status=404, title="No such notification", type="not-found",
+                   detail=f"no notification {notification_id}")  # fmt: skip
+
+
+async def of_organisation(
+    context: NotificationContext, reader: Reader, organisation_id: uuid.UUID,
+    before: Cursor | None, limit: int,
+) -> Page:  # fmt: skip
+    async with context.pool.acquire() as connection:
+        await _may_read_organisation(connection, reader, organisation_id)
+        return await notifications.of_organisation(
+            connection, organisation_id, before=before, limit=limit
+        )
+
+
+async def of_recipient(
+    context: NotificationContext, reader: Reader, recipient: uuid.UUID | str,
+    before: Cursor | None, limit: int,
+) -> Page:  # fmt: skip
+    require_operator(reader)
+    async with context.pool.acquire() as connection:
+        if isinstance(recipient, uuid.UUID):
+            return await notifications.of_recipient(
+                connection, account_id=recipient, before=before, limit=limit
+            )
+        return await notifications.of_recipient(
+            connection, email=recipient, before=before, limit=limit
+        )
+
+
+async def one(
+    context: NotificationContext, reader: Reader, notification_id: uuid.UUID
+) -> Notification:
+    async with context.pool.acquire() as connection:
+        found = await notifications.get(connection, notification_id)
+        if found is None:
+            raise not_found(notification_id)
+        if found.recipient_account_id != reader.account_id:
+            if found.organisation_id is None:
+                require_operator(reader)
+            else:
+                await _may_read_organisation(connection, reader, found.organisation_id)
+    return found
+
+
+async def resend(
+    context: NotificationContext, reader: Reader, notification_id: uuid.UUID
+) -> Notification:
+    """An operator sends an e-mail again: a new queued one, linked to the first (K24)."""
+    require_operator(reader)
+    async with context.pool.acquire() as connection, connection.transaction():
+        resent = await notifications.resend(
+            connection, notification_id, new_id=uuid.uuid4(), now=context.clock.now()
+        )
+    if resent is None:
+        raise not_found(notification_id)
+    return resent

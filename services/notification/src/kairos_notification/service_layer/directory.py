@@ -1,0 +1,61 @@
+"""Keeping the recipients up to date from the identity and habilitation events (K23): who each
+organisation's head and RGC are, every account's person, every habilitated person."""
+
+from __future__ import annotations
+
+import uuid
+
+from kairos_notification.adapters import recipients
+from kairos_notification.adapters.recipients import Habilitated, KnownOrganisation, Recipient
+from kairos_schemas import Event
+from kairos_schemas import habilitation as habilitation_events
+from kairos_schemas import identity as identity_events
+from kairos_shared.db import Connection
+
+
+def _person(person: identity_events.Person, account_id: str | None = None) -> Recipient:
+    account = None if account_id is None else uuid.UUID(account_id)
+    return Recipient(person.email, person.first_name, person.last_name, account)
+
+
+async def learn(connection: Connection, event: Event) -> None:
+    """Record what `event` says about who is who (before deciding who is told of it)."""
+    match event:
+        case identity_events.AdhesionValidated():
+            head = event.head
+            await recipients.organisation_validated(connection, KnownOrganisation(
+                uuid.UUID(event.organisation_id), event.legal_name, event.zone,
+                Recipient(head.email, head.first_name, head.last_name),
+                uuid.UUID(event.rgc_account_id), None,
+            ))  # fmt: skip
+            await recipients.person_created(
+                connection, _person(event.rgc, event.rgc_account_id),
+                uuid.UUID(event.organisation_id), "rgc",
+            )  # fmt: skip
+        case identity_events.AccountCreated():
+            organisation = (
+                None if event.organisation_id is None else uuid.UUID(event.organisation_id)
+            )
+            await recipients.person_created(
+                connection, _person(event.person, event.account_id), organisation, event.role
+            )
+        case habilitation_events.HabilitationRecorded():
+            await recipients.habilitation_recorded(connection, Habilitated(
+                uuid.UUID(event.habilitation_id), uuid.UUID(event.organisation_id),
+                _person(event.person), event.function, event.authorisation.signed_by,
+                event.authorisation.signed_on,
+            ))  # fmt: skip
+        case habilitation_events.HabilitationActivated() if event.role == "head":
+            await recipients.head_account(
+                connection, uuid.UUID(event.organisation_id), uuid.UUID(event.account_id)
+            )
+        case habilitation_events.RgcTookOffice():
+            await recipients.rgc_changed(
+                connection, uuid.UUID(event.organisation_id), uuid.UUID(event.rgc_account_id)
+            )
+        case identity_events.SessionEnded():
+            await recipients.session_ended(connection, uuid.UUID(event.session_id), event.ended_at)
+        case habilitation_events.RgcPostVacated():
+            await recipients.rgc_changed(connection, uuid.UUID(event.organisation_id), None)
+        case _:
+            return

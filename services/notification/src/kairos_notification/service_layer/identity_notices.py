@@ -1,0 +1,130 @@
+"""The e-mails the identity service's events call for (K23): adhesions, organisation access,
+accounts and their deadlines (K2, K3, K6, K11)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from kairos_notification.adapters.recipients import Recipient
+from kairos_notification.domain.notifications import NotificationKind as Kind
+from kairos_notification.service_layer.notices import (
+    Notice,
+    builds,
+    head_and_rgc,
+    known_organisation,
+    notice_for,
+    person,
+)
+from kairos_schemas import identity as identity_events
+from kairos_shared.db import Connection
+
+
+@builds(identity_events.AdhesionValidated)
+async def _adhesion_validated(connection: Connection, event: Any) -> list[Notice]:
+    organisation = await known_organisation(connection, event.organisation_id)
+    if organisation is None:
+        return []
+    rgc = event.rgc
+    return [
+        notice_for(
+            organisation,
+            Kind.ADHESION_VALIDATED,
+            who,
+            siret=event.siret,
+            validated_at=event.validated_at,
+            access_expires_at=event.access_expires_at,
+            rgc_name=f"{rgc.first_name} {rgc.last_name}",
+        )
+        for who in [organisation.head, Recipient(rgc.email, rgc.first_name, rgc.last_name)]
+    ]
+
+
+@builds(
+    identity_events.AdhesionExpiring,
+    identity_events.AdhesionExpired,
+    identity_events.AdhesionRenewed,
+    identity_events.OrganisationSuspended,
+    identity_events.OrganisationWithdrawn,
+    identity_events.OrganisationReinstated,
+)
+async def _organisation_access(connection: Connection, event: Any) -> list[Notice]:
+    organisation = await known_organisation(connection, event.organisation_id)
+    if organisation is None:
+        return []
+    kind, values = _access_values(event)
+    return [
+        notice_for(organisation, kind, who, **values)
+        for who in await head_and_rgc(connection, organisation)
+    ]
+
+
+def _access_values(event: Any) -> tuple[Kind, dict[str, Any]]:
+    match event:
+        case identity_events.AdhesionExpiring():
+            return Kind.ADHESION_EXPIRING, {
+                "access_expires_at": event.access_expires_at,
+                "days_left": event.days_before,
+            }
+        case identity_events.AdhesionExpired():
+            return Kind.ADHESION_EXPIRED, {"expired_at": event.expired_at}
+        case identity_events.AdhesionRenewed():
+            return Kind.ADHESION_RENEWED, {
+                "renewed_at": event.renewed_at,
+                "access_expires_at": event.access_expires_at,
+            }
+        case identity_events.OrganisationSuspended():
+            return Kind.ORGANISATION_SUSPENDED, {
+                "reason": event.reason,
+                "suspended_at": event.suspended_at,
+            }
+        case identity_events.OrganisationWithdrawn():
+            return Kind.ORGANISATION_WITHDRAWN, {
+                "reason": event.reason,
+                "withdrawn_at": event.withdrawn_at,
+            }
+    return Kind.ORGANISATION_REINSTATED, {"reinstated_at": event.reinstated_at}
+
+
+@builds(identity_events.AccountCreated)
+async def _account_created(connection: Connection, event: Any) -> list[Notice]:
+    if event.role == "operator":
+        return []
+    organisation = await known_organisation(connection, event.organisation_id)
+    if organisation is None:
+        return []
+    who = Recipient(
+        event.person.email,
+        event.person.first_name,
+        event.person.last_name,
+        uuid.UUID(event.account_id),
+    )
+    kind = Kind.RGC_ACCOUNT_CREATED if event.role == "rgc" else Kind.ACCOUNT_CREATED
+    return [notice_for(organisation, kind, who, provisional_until=event.provisional_until)]
+
+
+@builds(
+    identity_events.ProvisionalAccessReminder,
+    identity_events.AccountLapsed,
+    identity_events.RgcAccountLapsed,
+)
+async def _account_deadline(connection: Connection, event: Any) -> list[Notice]:
+    organisation = await known_organisation(connection, event.organisation_id)
+    who = await person(connection, event.account_id)
+    if organisation is None or who is None:
+        return []
+    match event:
+        case identity_events.ProvisionalAccessReminder():
+            return [
+                notice_for(
+                    organisation,
+                    Kind.PROVISIONAL_ACCESS_REMINDER,
+                    who,
+                    role=event.role,
+                    provisional_until=event.provisional_until,
+                    days_left=event.days_left,
+                )
+            ]
+        case identity_events.AccountLapsed():
+            return [notice_for(organisation, Kind.ACCOUNT_LAPSED, who, lapsed_at=event.lapsed_at)]
+    return [notice_for(organisation, Kind.RGC_ACCOUNT_LAPSED, who, lapsed_at=event.lapsed_at)]

@@ -1,0 +1,22 @@
+"""Who is told of what (K23): each event that calls for an e-mail, the people it goes to, and
+what the e-mail says — decided from this service's own directory of recipients, never by
+asking another service. The rules are in one module per producing service."""
+
+from __future__ import annotations
+
+from kairos_notification.service_layer import (  # noqa: F401 - each module registers its rules
+    declaration_notices,
+    habilitation_notices,
+    identity_notices,
+)
+from kairos_notification.service_layer.notices import BUILDERS, Notice
+from kairos_schemas import Event
+from kairos_shared.db import Connection
+
+__all__ = ["Notice", "notices"]
+
+
+async def notices(connection: Connection, event: Event) -> list[Notice]:
+    """The e-mails `event` calls for (none for most events)."""
+    builder = BUILDERS.get(type(event))
+    return [] if builder is None else await builder(connection, event)
