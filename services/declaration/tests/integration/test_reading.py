@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -62,6 +63,7 @@ async def test_only_the_organisation_and_operators_read_and_every_read_is_audite
     theirs, their_token = await _declarer(platform, seed=712)
     for index, trainee in enumerate(["2000001A", "2000002B", "2000003C"]):
         await _enter(platform, ours, token, trainee, f"2026-02-0{index + 2}")
+        platform.clock.advance(timedelta(seconds=1))  # pages are in order of declaration
     url = f"/v1/organisations/{ours.id}/declarations"
 
     first = await platform.declaration_http.get(f"{url}?limit=2", headers=bearer(token))
