@@ -162,7 +162,14 @@ class KafkaCluster:
     def _format(self, libs: Path, node: KafkaNodeConfig, cluster_id: str) -> None:
         if (node.data_dir / "log" / "meta.properties").exists():
             return
-        args = ["format", "-t", cluster_id, "-c", str(node.data_dir / "server.properties")]
+        # "--cluster-id=…" in one argument: a random id may start with "-" (argparse would
+        # read it as an option).
+        args = [
+            "format",
+            f"--cluster-id={cluster_id}",
+            "-c",
+            str(node.data_dir / "server.properties"),
+        ]
         if len(self.nodes) == 1:
             args.append("--standalone")
         result = subprocess.run(

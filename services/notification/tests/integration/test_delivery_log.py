@@ -1,0 +1,71 @@
+"""K24's delivery log through the running platform: an organisation's RGC reads its own
+organisation's e-mails and nobody else's, operators read anyone's and resend one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kairos_notification.service_layer.delivery import deliver_all_due
+
+Platform = Any  # kairos_devstack.platform.Platform (test modules cannot import the conftest)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_the_rgc_reads_its_own_log_and_operators_resend(platform: Platform) -> None:
+    ours = await platform.organisation(seed=811)
+    theirs = await platform.organisation(seed=812)
+    http = platform.notification_http
+    url = f"/v1/organisations/{ours.id}/notifications"
+
+    async def logged() -> list[dict[str, Any]] | None:
+        response = await http.get(url, headers=bearer(platform.operator_token))
+        found: list[dict[str, Any]] = response.json()["notifications"]
+        return found if len(found) >= 3 else None  # head and RGC told, RGC's account
+
+    await platform.eventually(logged)
+    context = platform.notification.state.notification
+    await deliver_all_due(context.pool, context.mailer, context.clock, context.retry)
+
+    own = await http.get(url, headers=bearer(ours.rgc_token))
+    assert own.status_code == 200, own.text
+    log = own.json()["notifications"]
+    assert {n["status"] for n in log} == {"sent"}
+    assert "text_body" not in log[0]  # the log shows what was sent to whom, not the body
+    other = await http.get(url, headers=bearer(theirs.rgc_token))
+    assert other.status_code == 403
+
+    by_address = await http.get(
+        "/v1/notifications", params={"email": f"ines.roux.{ours.seed}@of.example"},
+        headers=bearer(platform.operator_token),
+    )  # fmt: skip
+    [to_head] = by_address.json()["notifications"]
+    assert to_head["kind"] == "adhesion_validated"
+    assert (await http.get("/v1/notifications", params={"email": "x@y.example"},
+                           headers=bearer(ours.rgc_token))).status_code == 403  # fmt: skip
+
+    refused = await http.post(
+        f"/v1/notifications/{to_head['notification_id']}/resend", headers=bearer(ours.rgc_token)
+    )
+    assert refused.status_code == 403
+    resent = await http.post(
+        f"/v1/notifications/{to_head['notification_id']}/resend",
+        headers=bearer(platform.operator_token),
+    )
+    assert resent.status_code == 201, resent.text
+    assert (resent.json()["status"], resent.json()["resent_from"]) == (
+        "queued",
+        to_head["notification_id"],
+    )
+    await deliver_all_due(context.pool, context.mailer, context.clock, context.retry)
+    one = await http.get(
+        f"/v1/notifications/{resent.json()['notification_id']}",
+        headers=bearer(platform.operator_token),
+    )
+    assert one.json()["status"] == "sent"
+    to_head_mails = [
+        m for m in platform.mails.all() if m.envelope_to == [to_head["recipient_email"]]
+    ]
+    assert len(to_head_mails) == 2  # the first, and the one sent again
