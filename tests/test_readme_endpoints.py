@@ -15,6 +15,8 @@ from kairos_declaration.bootstrap import create_app as declaration_app
 from kairos_declaration.config import DeclarationSettings
 from kairos_habilitation.bootstrap import create_app as habilitation_app
 from kairos_habilitation.config import HabilitationSettings
+from kairos_notification.bootstrap import create_app as notification_app
+from kairos_notification.config import NotificationSettings
 
 README = Path(__file__).parents[1] / "README.md"
 ROW = re.compile(r"^\| `(GET|POST|PUT|DELETE|PATCH) (/v1/[^`?]+)(?:\?[^`]*)?`")
@@ -25,6 +27,9 @@ SERVICES: dict[str, Callable[[], FastAPI]] = {
     ),
     "declaration (port 8003)": lambda: declaration_app(
         DeclarationSettings(database_url=UNUSED_DATABASE)
+    ),
+    "notification (port 8004)": lambda: notification_app(
+        NotificationSettings(database_url=UNUSED_DATABASE)
     ),
 }
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from kairos_notification.adapters.smtp import SmtpMailer
 from kairos_notification.adapters.templates import TemplateRenderer
 from kairos_notification.config import NotificationSettings
+from kairos_notification.entrypoints import http_messages
 from kairos_notification.entrypoints.consumers import subscriptions
 from kairos_notification.entrypoints.http import router
 from kairos_notification.service_layer.context import NotificationContext
@@ -56,7 +57,7 @@ def create_app(
         title="Kairos notification service",
         migrations_dir=MIGRATIONS,
         broker=broker,
-        routers=[router],
+        routers=[router, http_messages.router],
         consumers=consumers,
         periodic=[PeriodicJob("delivery", settings.delivery_interval_seconds, deliver)],
         on_shutdown=[close_jwks],
@@ -68,5 +69,6 @@ def create_app(
         mailer=mailer or SmtpMailer(settings.smtp()),
         retry=settings.retry_policy(),
         tokens=tokens,
+        operators_mailbox=settings.operators_mailbox,
     )
     return app

@@ -36,6 +36,8 @@ class NotificationSettings(ServiceSettings):
     delivery_max_attempts: int = Field(default=8, ge=1)
     delivery_first_retry_seconds: float = Field(default=30.0, gt=0)
     delivery_max_retry_seconds: float = Field(default=3600.0, gt=0)
+    operators_mailbox: str = "exploitation-kairos@francetravail.example"
+    """The operators' functional mailbox, where RGCs' incident reports go (CGU §4.1.3)."""
     platform_url: str | None = None
     """The platform's address, shown at the foot of every e-mail when set."""
 

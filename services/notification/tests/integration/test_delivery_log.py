@@ -69,3 +69,45 @@ async def test_the_rgc_reads_its_own_log_and_operators_resend(platform: Platform
         m for m in platform.mails.all() if m.envelope_to == [to_head["recipient_email"]]
     ]
     assert len(to_head_mails) == 2  # the first, and the one sent again
+
+
+async def test_operators_announce_to_every_organisation_and_rgcs_report_incidents(
+    platform: Platform,
+) -> None:
+    organisation = await platform.organisation(seed=813)
+    http = platform.notification_http
+
+    async def known() -> bool | None:
+        response = await http.get(
+            f"/v1/organisations/{organisation.id}/notifications",
+            headers=bearer(platform.operator_token),
+        )
+        return True if response.json()["notifications"] else None
+
+    await platform.eventually(known)
+    maintenance = {"kind": "maintenance", "starts_at": "2026-03-07T18:00:00Z",
+                   "ends_at": "2026-03-08T06:00:00Z", "reason": "montée de version"}  # fmt: skip
+    by_rgc = await http.post(
+        "/v1/announcements", json=maintenance, headers=bearer(organisation.rgc_token)
+    )
+    assert by_rgc.status_code == 403
+    announced = await http.post(
+        "/v1/announcements", json=maintenance, headers=bearer(platform.operator_token)
+    )
+    assert announced.status_code == 202, announced.text
+    assert announced.json()["queued"] >= 2  # this organisation's head and RGC, and others'
+
+    reported = await http.post(
+        f"/v1/organisations/{organisation.id}/incident-reports",
+        json={"summary": "Export impossible", "description": "Erreur 500 à l'export <CSV>."},
+        headers=bearer(organisation.rgc_token),
+    )
+    assert reported.status_code == 202, reported.text
+    context = platform.notification.state.notification
+    await deliver_all_due(context.pool, context.mailer, context.clock, context.retry)
+    to_operators = [m for m in platform.mails.all() if m.envelope_to == [context.operators_mailbox]]
+    [report] = [m for m in to_operators if "Organisme 813" in m.detail()["Text"]]
+    assert "Export impossible" in report.summary()["Subject"]
+    assert "&lt;CSV&gt;" in report.detail()["HTML"]
+    head = [m for m in platform.mails.all() if m.envelope_to == ["ines.roux.813@of.example"]]
+    assert any("montée de version" in m.detail()["Text"] for m in head)

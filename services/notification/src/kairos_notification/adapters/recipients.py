@@ -28,6 +28,7 @@ class Recipient:
 class KnownOrganisation:
     id: uuid.UUID
     legal_name: str
+    siret: str
     zone: str
     head: Recipient
     rgc_account_id: uuid.UUID | None
@@ -38,18 +39,18 @@ async def organisation_validated(connection: Connection, organisation: KnownOrga
     head = organisation.head
     await connection.execute(
         """
-        INSERT INTO recipient_organisation (id, legal_name, zone, head_first_name,
+        INSERT INTO recipient_organisation (id, legal_name, siret, zone, head_first_name,
                                             head_last_name, head_email, rgc_account_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        VALUES ($1, $2, $8, $3, $4, $5, $6, $7)
         ON CONFLICT (id) DO UPDATE
-        SET legal_name = EXCLUDED.legal_name, zone = EXCLUDED.zone,
+        SET legal_name = EXCLUDED.legal_name, siret = EXCLUDED.siret, zone = EXCLUDED.zone,
             head_first_name = EXCLUDED.head_first_name, head_last_name = EXCLUDED.head_last_name,
             head_email = EXCLUDED.head_email,
             rgc_account_id = coalesce(recipient_organisation.rgc_account_id,
                                       EXCLUDED.rgc_account_id)
         """,
         organisation.id, organisation.legal_name, organisation.zone, head.first_name,
-        head.last_name, head.email, organisation.rgc_account_id,
+        head.last_name, head.email, organisation.rgc_account_id, organisation.siret,
     )  # fmt: skip
 
 
@@ -81,7 +82,7 @@ async def organisation(
         return None
     head = Recipient(row["head_email"], row["head_first_name"], row["head_last_name"],
                      row["head_account_id"])  # fmt: skip
-    return KnownOrganisation(row["id"], row["legal_name"], row["zone"], head,
+    return KnownOrganisation(row["id"], row["legal_name"], row["siret"], row["zone"], head,
                              row["rgc_account_id"], row["head_account_id"])  # fmt: skip
 
 
@@ -201,3 +202,10 @@ async def unpark(connection: Connection, organisation_id: uuid.UUID) -> list[tup
     )
     ordered = sorted(rows, key=lambda row: (row["parked_at"], row["event_id"]))
     return [(row["event_id"], row["event_type"], row["data"]) for row in ordered]
+
+
+async def organisations(connection: Connection) -> list[KnownOrganisation]:
+    """Every organisation known here (announcements go to all of them)."""
+    ids = await connection.fetch("SELECT id FROM recipient_organisation ORDER BY legal_name, id")
+    found = [await organisation(connection, row["id"]) for row in ids]
+    return [o for o in found if o is not None]

@@ -6,6 +6,7 @@
 CREATE TABLE recipient_organisation (
     id uuid PRIMARY KEY,
     legal_name text NOT NULL,
+    siret text NOT NULL,
     zone text NOT NULL,
     head_first_name text NOT NULL,
     head_last_name text NOT NULL,

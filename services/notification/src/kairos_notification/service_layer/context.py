@@ -24,6 +24,8 @@ class NotificationContext:
     mailer: Mailer
     retry: RetryPolicy
     tokens: TokenCheck
+    operators_mailbox: str = "exploitation-kairos@francetravail.example"
+    """Where RGCs' incident reports go (CGU §4.1.3)."""
 
     @property
     def pool(self) -> asyncpg.Pool:

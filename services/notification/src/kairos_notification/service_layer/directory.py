@@ -24,7 +24,7 @@ async def learn(connection: Connection, event: Event) -> None:
         case identity_events.AdhesionValidated():
             head = event.head
             await recipients.organisation_validated(connection, KnownOrganisation(
-                uuid.UUID(event.organisation_id), event.legal_name, event.zone,
+                uuid.UUID(event.organisation_id), event.legal_name, event.siret, event.zone,
                 Recipient(head.email, head.first_name, head.last_name),
                 uuid.UUID(event.rgc_account_id), None,
             ))  # fmt: skip

@@ -56,6 +56,17 @@ async def _queue_or_park(
         data = event.model_dump_json()
         await recipients.park(connection, trigger, unknown.organisation_id, data, now)
         return 0
+    return await queue(connection, renderer, notices, trigger, now)
+
+
+async def queue(
+    connection: Connection,
+    renderer: Renderer,
+    notices: list[triggers.Notice],
+    trigger: tuple[str, str],
+    now: datetime,
+) -> int:
+    """Write and queue each notice, once per (trigger, kind, recipient); how many were new."""
     queued = 0
     for notice in notices:
         email = renderer.render(notice.kind, notice.variables)
