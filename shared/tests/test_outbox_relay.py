@@ -219,3 +219,19 @@ async def test_published_rows_are_purged_after_the_retention(
     finally:
         await relay.producer.stop()
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
+
+
+async def test_a_relay_woken_as_it_is_cancelled_still_stops(
+    pool: asyncpg.Pool, database_url: str, kafka_bootstrap_servers: str
+) -> None:
+    """A wake-up (a NOTIFY) landing together with the shutdown's cancellation must not swallow
+    the cancellation: on Python 3.11 `asyncio.wait_for` did, and the service never stopped."""
+    relay = _relay(pool, database_url, kafka_bootstrap_servers, poll_interval=3600)
+    running = asyncio.create_task(relay.run())
+    await asyncio.sleep(2)  # connected, drained the empty outbox, now waiting for a wake-up
+    assert not running.done()
+    relay._wake.set()  # the wake-up and the cancellation in the same instant
+    running.cancel()
+    done, _ = await asyncio.wait({running}, timeout=15)
+    assert done, "the relay ignored its cancellation"
+    assert running.cancelled()

@@ -147,8 +147,11 @@ class OutboxRelay:
                     backoff = min(backoff * 2, self.settings.max_backoff)
                     continue
                 backoff = 0.1
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+                # cancellation that comes with a wake-up, and the relay would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
+                    async with asyncio.timeout(self.settings.poll_interval):
+                        await self._wake.wait()
         finally:
             if listener is not None and not listener.is_closed():
                 await listener.close()
