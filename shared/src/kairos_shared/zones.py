@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from types import MappingProxyType
@@ -186,3 +186,21 @@ def public_holidays(zone: Zone, year: int) -> Mapping[date, str]:
         "FR", subdiv=zone.holiday_subdivision, years=year, language="fr"
     )
     return MappingProxyType(dict(calendar))
+
+
+def is_working_day(day: date, zone: Zone) -> bool:
+    """Whether `day` is a Monday to Friday that is no public holiday in `zone`."""
+    return day.weekday() < 5 and day not in public_holidays(zone, day.year)  # noqa: PLR2004 - Saturday
+
+
+def nth_working_day(year: int, month: int, n: int, zone: Zone) -> date:
+    """The `n`-th working day of `zone` counted from the 1st of `month` (1 is the first): the
+    monthly attendance deadline (K18) is the 5th of the next month by default."""
+    if n < 1:
+        raise ValueError(f"working days are counted from 1, not {n}")
+    day = date(year, month, 1)
+    seen = int(is_working_day(day, zone))
+    while seen < n:
+        day += timedelta(days=1)
+        seen += is_working_day(day, zone)
+    return day

@@ -16,6 +16,10 @@ from kairos_notification.config import NotificationSettings
 from kairos_notification.entrypoints import http_messages
 from kairos_notification.entrypoints.consumers import subscriptions
 from kairos_notification.entrypoints.http import router
+from kairos_notification.service_layer.attendance_reminders import (
+    AttendanceDeadline,
+    remind_attendance,
+)
 from kairos_notification.service_layer.context import NotificationContext
 from kairos_notification.service_layer.delivery import Mailer, deliver_all_due
 from kairos_shared.clock import Clock, SystemClock
@@ -49,6 +53,12 @@ def create_app(
         context: NotificationContext = app.state.notification
         return await deliver_all_due(context.pool, context.mailer, context.clock, context.retry)
 
+    async def remind() -> object:
+        deadline = AttendanceDeadline(
+            settings.attendance_due_working_day, settings.attendance_reminder_days_before
+        )
+        return await remind_attendance(app.state.notification, deadline)
+
     async def close_jwks() -> None:
         await tokens.aclose()
 
@@ -59,7 +69,10 @@ def create_app(
         broker=broker,
         routers=[router, http_messages.router],
         consumers=consumers,
-        periodic=[PeriodicJob("delivery", settings.delivery_interval_seconds, deliver)],
+        periodic=[
+            PeriodicJob("delivery", settings.delivery_interval_seconds, deliver),
+            PeriodicJob("attendance-reminders", settings.reminders_interval_seconds, remind),
+        ],
         on_shutdown=[close_jwks],
     )
     app.state.notification = NotificationContext(

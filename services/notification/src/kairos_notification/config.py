@@ -36,6 +36,12 @@ class NotificationSettings(ServiceSettings):
     delivery_max_attempts: int = Field(default=8, ge=1)
     delivery_first_retry_seconds: float = Field(default=30.0, gt=0)
     delivery_max_retry_seconds: float = Field(default=3600.0, gt=0)
+    reminders_interval_seconds: float = Field(default=3600.0, gt=0)
+    """How often the attendance deadline reminders are looked at."""
+    attendance_due_working_day: int = Field(default=5, ge=1, le=20)
+    """Monthly statements are due by this working day (the declaration service's setting)."""
+    attendance_reminder_days_before: int = Field(default=2, ge=0, le=20)
+    """How many days before that deadline the RGC is reminded of missing statements."""
     operators_mailbox: str = "exploitation-kairos@francetravail.example"
     """The operators' functional mailbox, where RGCs' incident reports go (CGU §4.1.3)."""
     platform_url: str | None = None

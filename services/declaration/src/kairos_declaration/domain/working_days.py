@@ -10,15 +10,15 @@ from datetime import date, timedelta
 from typing import Final
 
 from kairos_declaration.domain.months import Month
-from kairos_shared.zones import Zone, public_holidays
+from kairos_shared import zones
+from kairos_shared.zones import Zone
 
-SATURDAY: Final = 5
 DAY: Final = timedelta(days=1)
 
 
 def is_working_day(day: date, zone: Zone) -> bool:
     """Whether `day` is a Monday to Friday that is no public holiday in `zone`."""
-    return day.weekday() < SATURDAY and day not in public_holidays(zone, day.year)
+    return zones.is_working_day(day, zone)
 
 
 def working_days(first: date, last: date, zone: Zone) -> int:
@@ -33,11 +33,4 @@ def working_days(first: date, last: date, zone: Zone) -> int:
 
 def nth_working_day(month: Month, n: int, zone: Zone) -> date:
     """The `n`-th working day of `zone` counted from the 1st of `month` (1 is the first)."""
-    if n < 1:
-        raise ValueError(f"working days are counted from 1, not {n}")
-    day = month.first_day
-    seen = int(is_working_day(day, zone))
-    while seen < n:
-        day += DAY
-        seen += is_working_day(day, zone)
-    return day
+    return zones.nth_working_day(month.year, month.month, n, zone)

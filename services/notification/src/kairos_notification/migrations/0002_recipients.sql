@@ -54,3 +54,28 @@ CREATE TABLE parked_event (
     parked_at timestamptz NOT NULL
 );
 CREATE INDEX parked_event_organisation ON parked_event (organisation_id, parked_at);
+
+-- What the accepted declarations say of trainees in training (read from the integrators'
+-- topic, as any integrator would): enough to remind an organisation, before the deadline, of
+-- the monthly attendance statements still missing (K18, K23). Corrections update a row,
+-- cancellations make it not live.
+CREATE TABLE training_entry (
+    declaration_id uuid PRIMARY KEY,
+    organisation_id uuid NOT NULL,
+    trainee_id text NOT NULL,
+    action_number text NOT NULL,
+    session_number text NOT NULL,
+    day date NOT NULL,
+    live boolean NOT NULL
+);
+CREATE INDEX training_entry_organisation ON training_entry (organisation_id) WHERE live;
+CREATE TABLE training_exit (LIKE training_entry INCLUDING ALL);
+CREATE TABLE attendance_statement (LIKE training_entry INCLUDING ALL);
+
+-- The reminders sent, one per organisation and month at most (several replicas, one e-mail).
+CREATE TABLE attendance_reminder (
+    organisation_id uuid NOT NULL,
+    month date NOT NULL,
+    sent_at timestamptz NOT NULL,
+    PRIMARY KEY (organisation_id, month)
+);

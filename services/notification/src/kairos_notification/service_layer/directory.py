@@ -4,10 +4,13 @@ organisation's head and RGC are, every account's person, every habilitated perso
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Any
 
-from kairos_notification.adapters import recipients
+from kairos_notification.adapters import attendance, recipients
 from kairos_notification.adapters.recipients import Habilitated, KnownOrganisation, Recipient
 from kairos_schemas import Event
+from kairos_schemas import declaration as declaration_events
 from kairos_schemas import habilitation as habilitation_events
 from kairos_schemas import identity as identity_events
 from kairos_shared.db import Connection
@@ -57,5 +60,31 @@ async def learn(connection: Connection, event: Event) -> None:
             await recipients.session_ended(connection, uuid.UUID(event.session_id), event.ended_at)
         case habilitation_events.RgcPostVacated():
             await recipients.rgc_changed(connection, uuid.UUID(event.organisation_id), None)
+        case declaration_events.EntryDeclared() | declaration_events.ExitDeclared():
+            await attendance.record(connection, _FACT[type(event)], _declared(event, _day(event)))
+        case declaration_events.AttendanceDeclared():
+            month = date.fromisoformat(f"{event.month}-01")
+            await attendance.record(connection, "attendance_statement", _declared(event, month))
+        case declaration_events.DeclarationCancelled():
+            await attendance.cancelled(connection, uuid.UUID(event.declaration_id))
         case _:
             return
+
+
+_FACT: dict[type[Event], attendance.Fact] = {
+    declaration_events.EntryDeclared: "training_entry",
+    declaration_events.ExitDeclared: "training_exit",
+}
+
+
+def _day(event: declaration_events.EntryDeclared | declaration_events.ExitDeclared) -> date:
+    if isinstance(event, declaration_events.EntryDeclared):
+        return event.entered_on
+    return event.exited_on
+
+
+def _declared(event: Any, day: date) -> attendance.Declared:
+    return attendance.Declared(
+        uuid.UUID(event.declaration_id), uuid.UUID(event.organisation_id), event.trainee_id,
+        event.session.action_number, event.session.session_number, day,
+    )  # fmt: skip
