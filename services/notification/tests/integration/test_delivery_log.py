@@ -70,6 +70,16 @@ async def test_the_rgc_reads_its_own_log_and_operators_resend(platform: Platform
     ]
     assert len(to_head_mails) == 2  # the first, and the one sent again
 
+    bounce_url = f"/v1/notifications/{to_head['notification_id']}/bounce"
+    report = {"reason": "550 5.1.1 mailbox unknown"}
+    by_rgc = await http.post(bounce_url, json=report, headers=bearer(ours.rgc_token))
+    assert by_rgc.status_code == 403
+    bounced = await http.post(bounce_url, json=report, headers=bearer(platform.operator_token))
+    assert bounced.status_code == 200, bounced.text
+    assert (bounced.json()["status"], bounced.json()["last_error"]) == ("bounced", report["reason"])
+    again = await http.post(bounce_url, json=report, headers=bearer(platform.operator_token))
+    assert again.status_code == 409  # only a sent e-mail can bounce
+
 
 async def test_operators_announce_to_every_organisation_and_rgcs_report_incidents(
     platform: Platform,

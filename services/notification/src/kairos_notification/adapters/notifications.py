@@ -165,6 +165,21 @@ async def mark_failed(
     )  # fmt: skip
 
 
+async def mark_bounced(
+    connection: Connection, notification_id: uuid.UUID, at: datetime, error: str
+) -> Notification | None:
+    """A sent e-mail came back undelivered (a bounce reported after the SMTP server accepted
+    it); None unless it was sent."""
+    row = await connection.fetchrow(
+        """
+        UPDATE notification SET status = 'bounced', failed_at = $2, last_error = $3
+        WHERE id = $1 AND status = 'sent' RETURNING *
+        """,
+        notification_id, at, error,
+    )  # fmt: skip
+    return None if row is None else _notification(row)
+
+
 async def of_recipient(
     connection: Connection,
     *,

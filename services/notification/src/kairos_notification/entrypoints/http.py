@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, ConfigDict, Field
 
 from kairos_notification.adapters.notifications import Cursor, Notification, Page
 from kairos_notification.service_layer import delivery_log
@@ -115,3 +116,17 @@ async def resend(
 ) -> dict[str, Any]:
     """Send an e-mail again: a new queued one, linked to the first (operators)."""
     return _status(await delivery_log.resend(context, reader, notification_id))
+
+
+class BounceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=500, description="what the bounce report says")
+
+
+@router.post("/v1/notifications/{notification_id}/bounce")
+async def bounce(
+    notification_id: uuid.UUID, body: BounceBody, context: Context, reader: CurrentReader
+) -> dict[str, Any]:
+    """Record that a sent e-mail bounced (operators, from the mail system's report)."""
+    return _status(await delivery_log.bounced(context, reader, notification_id, body.reason))

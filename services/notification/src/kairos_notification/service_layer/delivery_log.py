@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from kairos_notification.adapters import notifications, recipients
 from kairos_notification.adapters.notifications import Cursor, Notification, Page
-from kairos_notification.service_layer.context import NotificationContext
+from kairos_notification.service_layer.context import SOURCE, NotificationContext
+from kairos_schemas.notification import NotificationFailed
+from kairos_shared import outbox
 from kairos_shared.db import Connection
 from kairos_shared.problems import Problem, forbidden, unauthenticated
 from kairos_shared.tokens import AccessClaims
@@ -110,3 +112,30 @@ async def resend(
     if resent is None:
         raise not_found(notification_id)
     return resent
+
+
+async def bounced(
+    context: NotificationContext, reader: Reader, notification_id: uuid.UUID, reason: str
+) -> Notification:
+    """An operator records that a sent e-mail bounced (K24: the address is recorded as
+    undeliverable, and the failure published like any permanent one)."""
+    require_operator(reader)
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        marked = await notifications.mark_bounced(connection, notification_id, now, reason)
+        if marked is None:
+            found = await notifications.get(connection, notification_id)
+            if found is None:
+                raise not_found(notification_id)
+            detail = f"only a sent e-mail can bounce; this one is {found.status}"
+            raise Problem(status=409, title="Not sent", type="invalid-state", detail=detail)
+        event = NotificationFailed(
+            notification_id=str(marked.id), kind=marked.kind,
+            trigger_event_id=marked.trigger_event_id,
+            organisation_id=None if marked.organisation_id is None else str(marked.organisation_id),
+            recipient_account_id=None if marked.recipient_account_id is None
+            else str(marked.recipient_account_id),
+            failed_at=now, attempts=marked.attempts, error=f"bounced: {reason}", permanent=True,
+        )  # fmt: skip
+        await outbox.publish(connection, [event], source=SOURCE)
+    return marked
