@@ -7,7 +7,6 @@ the head holds the RGC's rights."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 from kairos_habilitation.service_layer.demands import settle_demands
 from kairos_identity.adapters.organisations import Contact
 from kairos_identity.service_layer.operators import create_operator
-from kairos_schemas import Event
 from kairos_schemas import habilitation as events
 
 Platform = Any  # the conftest's dataclass (test modules cannot import the conftest)
@@ -23,24 +21,6 @@ Platform = Any  # the conftest's dataclass (test modules cannot import the conft
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-async def published(
-    platform: Platform, event: type[Event], organisation_id: str
-) -> list[dict[str, Any]]:
-    """The data of every `event` about the organisation this service wrote to its outbox, in
-    order (its database also knows the organisations of earlier tests: the topics stay)."""
-    async with platform.context.pool.acquire() as connection:
-        rows = await connection.fetch(
-            "SELECT header_names, header_values, value FROM outbox ORDER BY id"
-        )
-    found = [
-        json.loads(row["value"])
-        for row in rows
-        if dict(zip(row["header_names"], row["header_values"], strict=True)).get("ce_type")
-        == event.event_type.encode()
-    ]
-    return [data for data in found if data["organisation_id"] == organisation_id]
 
 
 async def demand(platform: Platform, organisation_id: str, token: str, **body: Any) -> Any:
@@ -105,7 +85,7 @@ async def test_a_demand_answered_by_an_ending_and_a_justification_settles(
     )  # fmt: skip
     assert issued.status_code == 201, issued.text
     demand_id = issued.json()["demand_id"]
-    [event] = await published(platform, events.OperatorDemandIssued, organisation.id)
+    [event] = await platform.published(events.OperatorDemandIssued.event_type, organisation.id)
     assert (event["kind"], event["habilitation_ids"]) == ("end_habilitations", [ended, kept])
 
     justified = await justify(platform, organisation.rgc_token, demand_id, kept)
@@ -120,7 +100,7 @@ async def test_a_demand_answered_by_an_ending_and_a_justification_settles(
 
     await asyncio.gather(*(settle_demands(platform.context) for _ in range(2)))
     assert await settle_demands(platform.context) == 0
-    [settled] = await published(platform, events.OperatorDemandSettled, organisation.id)
+    [settled] = await platform.published(events.OperatorDemandSettled.event_type, organisation.id)
     assert [(o["habilitation_id"], o["outcome"]) for o in settled["outcomes"]] == [
         (ended, "ended"),
         (kept, "justified"),
@@ -151,11 +131,11 @@ async def test_an_unanswered_demand_is_enforced_and_the_person_is_refused(
 
     platform.clock.advance(timedelta(minutes=6))
     await asyncio.gather(*(settle_demands(platform.context) for _ in range(2)))
-    [settled] = await published(platform, events.OperatorDemandSettled, organisation.id)
+    [settled] = await platform.published(events.OperatorDemandSettled.event_type, organisation.id)
     assert settled["outcomes"] == [
         {"habilitation_id": habilitation_id, "outcome": "enforced", "justification": None}
     ]
-    [ended] = await published(platform, events.HabilitationEnded, organisation.id)
+    [ended] = await platform.published(events.HabilitationEnded.event_type, organisation.id)
     assert (ended["reason"], ended["ended_by"]) == ("operator_demand", None)
     view = await platform.habilitation(habilitation_id)
     assert (view["status"], view["end_reason"]) == ("ended", "operator_demand")
@@ -184,17 +164,17 @@ async def test_a_revocation_enforced_vacates_the_post_and_the_head_holds_the_rig
     )  # fmt: skip
     assert issued.status_code == 201, issued.text
     assert issued.json()["items"][0]["rgc_account_id"] == organisation.rgc_account_id
-    [event] = await published(platform, events.OperatorDemandIssued, organisation.id)
+    [event] = await platform.published(events.OperatorDemandIssued.event_type, organisation.id)
     assert event["rgc_account_id"] == organisation.rgc_account_id
     refused = await justify(platform, organisation.rgc_token, issued.json()["demand_id"], head)
     assert refused.status_code == 409
 
     platform.clock.advance(timedelta(minutes=6))
     await settle_demands(platform.context)
-    [vacated] = await published(platform, events.RgcPostVacated, organisation.id)
+    [vacated] = await platform.published(events.RgcPostVacated.event_type, organisation.id)
     assert (vacated["reason"], vacated["vacated_by"]) == ("operator_demand", None)
     assert vacated["former_rgc_account_id"] == organisation.rgc_account_id
-    [settled] = await published(platform, events.OperatorDemandSettled, organisation.id)
+    [settled] = await platform.published(events.OperatorDemandSettled.event_type, organisation.id)
     assert [o["outcome"] for o in settled["outcomes"]] == ["enforced"]
     post = await platform.post_of(organisation.id)
     assert post is not None
@@ -240,7 +220,7 @@ async def test_only_operators_demand_and_bad_demands_change_nothing(platform: Pl
         habilitation_ids=[habilitation_id], deadline="2020-01-01T00:00:00Z",
     )  # fmt: skip
     assert past.status_code == 422
-    assert await published(platform, events.OperatorDemandIssued, organisation.id) == []
+    assert await platform.published(events.OperatorDemandIssued.event_type, organisation.id) == []
     listed = await platform.http.get(
         f"/v1/organisations/{organisation.id}/demands", headers=bearer(organisation.rgc_token)
     )

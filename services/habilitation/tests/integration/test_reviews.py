@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +18,6 @@ from kairos_habilitation.service_layer.review_deadlines import open_due_campaign
 from kairos_habilitation.service_layer.reviews import open_now
 from kairos_identity.adapters.organisations import Contact
 from kairos_identity.service_layer.operators import create_operator
-from kairos_schemas import Event
 from kairos_schemas import habilitation as events
 
 Platform = Any  # the conftest's dataclass (test modules cannot import the conftest)
@@ -29,24 +27,6 @@ ANNIVERSARY = VALIDATED.replace(year=2027)  # a Tuesday, 10:00 in Paris: open
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-async def published(
-    platform: Platform, event: type[Event], organisation_id: str
-) -> list[dict[str, Any]]:
-    """The data of every `event` about the organisation this service wrote to its outbox, in
-    order (its database also knows the organisations of earlier tests: the topics stay)."""
-    async with platform.context.pool.acquire() as connection:
-        rows = await connection.fetch(
-            "SELECT header_names, header_values, value FROM outbox ORDER BY id"
-        )
-    found = [
-        json.loads(row["value"])
-        for row in rows
-        if dict(zip(row["header_names"], row["header_values"], strict=True)).get("ce_type")
-        == event.event_type.encode()
-    ]
-    return [data for data in found if data["organisation_id"] == organisation_id]
 
 
 async def fresh_operator(platform: Platform) -> str:
@@ -102,11 +82,11 @@ async def test_the_review_opens_on_the_anniversary_and_the_rgc_confirms_and_ends
 
     platform.clock.set(ANNIVERSARY - timedelta(hours=1))
     await open_due_campaigns(platform.context)
-    assert await published(platform, events.ReviewCampaignOpened, organisation.id) == []
+    assert await platform.published(events.ReviewCampaignOpened.event_type, organisation.id) == []
     platform.clock.set(ANNIVERSARY + timedelta(minutes=1))
     # two replicas at once (every organisation known here has its anniversary now): one each
     await asyncio.gather(*(open_due_campaigns(platform.context) for _ in range(2)))
-    [opened] = await published(platform, events.ReviewCampaignOpened, organisation.id)
+    [opened] = await platform.published(events.ReviewCampaignOpened.event_type, organisation.id)
     assert opened["year"] == 2027
     assert opened["opens_at"].startswith("2027-03-02T09:00")
     assert sorted(opened["habilitation_ids"]) == sorted([kept, gone])
@@ -125,10 +105,10 @@ async def test_the_review_opens_on_the_anniversary_and_the_rgc_confirms_and_ends
     assert confirmed.json()["decision"] == "confirmed"
     ended = await decide(platform, rgc, campaign, gone, "ended")
     assert ended.status_code == 200, ended.text
-    [ending] = await published(platform, events.HabilitationEnded, organisation.id)
+    [ending] = await platform.published(events.HabilitationEnded.event_type, organisation.id)
     assert (ending["habilitation_id"], ending["reason"]) == (gone, "annual_review")
     assert ending["ended_by"] == organisation.rgc_account_id
-    reviewed = await published(platform, events.HabilitationReviewed, organisation.id)
+    reviewed = await platform.published(events.HabilitationReviewed.event_type, organisation.id)
     assert [(r["habilitation_id"], r["decision"]) for r in reviewed] == [
         (kept, "confirmed"),
         (gone, "ended"),
@@ -173,17 +153,17 @@ async def test_reminders_go_out_once_each_and_the_deadline_flags_what_is_left(
         platform.clock.set(deadline - timedelta(days=days) + timedelta(minutes=1))
         await asyncio.gather(*(remind_and_close(platform.context) for _ in range(2)))
         assert await remind_and_close(platform.context) == {"reminders": 0, "closed": 0}
-    reminders = await published(platform, events.ReviewReminder, organisation.id)
+    reminders = await platform.published(events.ReviewReminder.event_type, organisation.id)
     assert [(r["days_before"], r["undecided"]) for r in reminders] == [(14, 1), (3, 1)]
 
     platform.clock.set(deadline + timedelta(minutes=1))
     await asyncio.gather(*(remind_and_close(platform.context) for _ in range(2)))
     assert await remind_and_close(platform.context) == {"reminders": 0, "closed": 0}
-    [closed] = await published(platform, events.ReviewCampaignClosed, organisation.id)
+    [closed] = await platform.published(events.ReviewCampaignClosed.event_type, organisation.id)
     assert (closed["undecided"], closed["default_applied"]) == ([left], "flag_to_operator")
-    [flagged] = await published(platform, events.HabilitationFlagged, organisation.id)
+    [flagged] = await platform.published(events.HabilitationFlagged.event_type, organisation.id)
     assert (flagged["habilitation_id"], flagged["reason"]) == (left, "annual_review_overdue")
-    assert await published(platform, events.HabilitationSuspended, organisation.id) == []
+    assert await platform.published(events.HabilitationSuspended.event_type, organisation.id) == []
     async with platform.context.pool.acquire() as connection:
         decisions = dict(
             await connection.fetch(
@@ -211,9 +191,9 @@ async def test_what_is_left_at_the_deadline_is_suspended_until_the_rgc_reinstate
 
     platform.clock.advance(timedelta(minutes=6))  # tokens live 10 minutes: still valid
     await asyncio.gather(*(remind_and_close(short) for _ in range(2)))
-    [closed] = await published(platform, events.ReviewCampaignClosed, organisation.id)
+    [closed] = await platform.published(events.ReviewCampaignClosed.event_type, organisation.id)
     assert (closed["undecided"], closed["default_applied"]) == ([habilitation_id], "suspend")
-    [suspended] = await published(platform, events.HabilitationSuspended, organisation.id)
+    [suspended] = await platform.published(events.HabilitationSuspended.event_type, organisation.id)
     view = await platform.habilitation(habilitation_id)
     assert suspended["account_id"] == view["account_id"]
     assert (view["status"], view["suspended"]) == ("active", True)
@@ -221,7 +201,7 @@ async def test_what_is_left_at_the_deadline_is_suspended_until_the_rgc_reinstate
 
     late = await decide(platform, organisation.rgc_token, campaign, habilitation_id, "confirmed")
     assert late.status_code == 409, late.text
-    assert await published(platform, events.HabilitationReviewed, organisation.id) == []
+    assert await platform.published(events.HabilitationReviewed.event_type, organisation.id) == []
 
     reinstated = await platform.http.post(
         f"/v1/habilitations/{habilitation_id}/reinstatement",
@@ -229,7 +209,7 @@ async def test_what_is_left_at_the_deadline_is_suspended_until_the_rgc_reinstate
     )
     assert reinstated.status_code == 200, reinstated.text
     assert reinstated.json()["suspended"] is False
-    [event] = await published(platform, events.HabilitationReinstated, organisation.id)
+    [event] = await platform.published(events.HabilitationReinstated.event_type, organisation.id)
     assert event["reinstated_by"] == organisation.rgc_account_id
     twice = await platform.http.post(
         f"/v1/habilitations/{habilitation_id}/reinstatement",
@@ -274,7 +254,7 @@ async def test_an_rgc_of_another_organisation_is_refused_and_nothing_changes(
     }
     assert {name: r.status_code for name, r in attempts.items()} == dict.fromkeys(attempts, 403)
     assert (await platform.habilitation(habilitation_id))["status"] == "active"
-    assert await published(platform, events.HabilitationReviewed, ours.id) == []
+    assert await platform.published(events.HabilitationReviewed.event_type, ours.id) == []
     current = await platform.http.get(
         f"/v1/organisations/{ours.id}/reviews/current", headers=bearer(ours.rgc_token)
     )
