@@ -75,6 +75,15 @@ async def test_only_the_organisation_and_operators_read_and_every_read_is_audite
     )
     assert [d["trainee_id"] for d in second.json()["declarations"]] == ["2000003C"]
     assert second.json()["next_cursor"] is None
+    spaced = await platform.declaration_http.get(
+        url, params={"trainee_id": "2000002 b"}, headers=bearer(token)
+    )
+    assert [d["trainee_id"] for d in spaced.json()["declarations"]] == ["2000002B"]
+    malformed = await platform.declaration_http.get(
+        url, params={"trainee_id": "20000"}, headers=bearer(token)
+    )
+    assert malformed.status_code == 422
+    assert malformed.json()["errors"][0]["field"] == "trainee_id"
     too_many = await platform.declaration_http.get(f"{url}?limit=1000", headers=bearer(token))
     assert too_many.status_code == 422
     assert too_many.json()["errors"][0]["field"] == "limit"
@@ -94,7 +103,8 @@ async def test_only_the_organisation_and_operators_read_and_every_read_is_audite
     assert await _audited(platform, ours.id) == before  # a refused read reads nothing
     assert before == [
         ("declarations", "2000001A"), ("declarations", "2000002B"),
-        ("declarations", "2000003C"), ("declarations", "2000002B"),
+        ("declarations", "2000003C"), ("declarations", "2000002B"),  # the spaced query
+        ("declarations", "2000002B"),  # the operator's (the malformed one read nothing)
     ]  # fmt: skip
     assert theirs.id != ours.id
 

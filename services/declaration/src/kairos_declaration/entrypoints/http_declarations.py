@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from kairos_declaration.adapters.declarations import Criteria
 from kairos_declaration.domain.errors import DeclarationRejected
+from kairos_declaration.domain.identifiers import parse_france_travail_id
 from kairos_declaration.entrypoints import bodies
 from kairos_declaration.entrypoints.auth import Context, CurrentActor
 from kairos_declaration.entrypoints.translate import submission_of, validated
@@ -188,8 +189,12 @@ async def search(
     cursor: str | None = None, limit: Annotated[int, Query(ge=1)] = 50,
 ) -> dict[str, Any]:  # fmt: skip
     """The organisation's current declarations, oldest first, a page at a time (K22)."""
+    try:  # the same reading of an identifier as when declaring: a bad one is a 422, not []
+        trainee = None if trainee_id is None else parse_france_travail_id(trainee_id)
+    except DeclarationRejected as error:
+        raise rejected(error) from None
     criteria = Criteria(
-        organisation_id, kind, trainee_id and trainee_id.replace(" ", "").upper(),
+        organisation_id, kind, trainee,
         action_number, session_number, declared_from, declared_before, include_cancelled,
     )  # fmt: skip
     page = await reading.search(context, actor, criteria, cursor, limit)
