@@ -235,3 +235,37 @@ async def test_a_relay_woken_as_it_is_cancelled_still_stops(
     done, _ = await asyncio.wait({running}, timeout=15)
     assert done, "the relay ignored its cancellation"
     assert running.cancelled()
+
+
+async def test_a_relay_cancelled_while_it_opens_its_listener_leaves_no_connection_open(
+    pool: asyncpg.Pool,
+    database_url: str,
+    kafka_bootstrap_servers: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A shutdown landing between `connect` and `LISTEN` closed nothing: the connection was
+    left to the garbage collector (the ResourceWarning that failed a CI run)."""
+    opened: list[asyncpg.Connection] = []
+    listening = asyncio.Event()
+    connect = asyncpg.connect
+
+    async def recording_connect(dsn: str) -> asyncpg.Connection:
+        connection: asyncpg.Connection = await connect(dsn)
+        opened.append(connection)
+        return connection
+
+    async def never_listening(*_: object) -> None:
+        listening.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(asyncpg, "connect", recording_connect)
+    monkeypatch.setattr(asyncpg.Connection, "add_listener", never_listening)
+    relay = _relay(pool, database_url, kafka_bootstrap_servers)
+    running = asyncio.create_task(relay.run())
+    async with asyncio.timeout(30):
+        await listening.wait()
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    assert len(opened) == 1
+    assert opened[0].is_closed()

@@ -161,12 +161,19 @@ class OutboxRelay:
         """A connection LISTENing for wake-ups; re-opened if it was lost (polling covers gaps)."""
         if listener is not None and not listener.is_closed():
             return listener
+        connection: asyncpg.Connection | None = None
         try:
             connection = await asyncpg.connect(self.dsn)
             await connection.add_listener(NOTIFY_CHANNEL, self._on_notify)
         except (OSError, asyncpg.PostgresError) as error:
+            if connection is not None:
+                connection.terminate()
             log.warning("outbox relay cannot listen, polling", error=str(error))
             return None
+        except BaseException:  # cancelled (shutdown) while opening: the connection is ours to close
+            if connection is not None:
+                connection.terminate()
+            raise
         return connection
 
     def _on_notify(self, *_: object) -> None:
