@@ -1,0 +1,1 @@
+"""``kairos``: the operators' command line (see :mod:`kairos_cli.main`)."""
