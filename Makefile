@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_LINK_MODE := copy
 
-.PHONY: help install run test test-unit lint format schemas bench up down clean
+.PHONY: help install run demo test test-unit lint format schemas bench up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ install: $(UV) ## install the workspace (uv.lock) and Kafka's jars
 
 run: install ## run Kafka, PostgreSQL, the SMTP sink and the four services until Ctrl-C
 	$(PY) -m kairos_devstack run
+
+demo: install ## tell the whole story (adhesion → declarations → day 21) to the stack `make run` started
+	$(PY) -m kairos_devstack demo
 
 test: install lint ## lint, then every test (starts a real Kafka and PostgreSQL)
 	$(PY) -m pytest

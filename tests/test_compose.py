@@ -32,10 +32,14 @@ def _service(name: str) -> dict[str, Any]:
     return service
 
 
+_SUBSTITUTION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*):-(?P<default>[^}]*)\}")
+
+
 def _env(name: str) -> dict[str, str]:
+    """The service's environment as compose gives it when .env sets nothing (`${VAR:-x}` is x)."""
     env = _service(name).get("environment", {})
     assert isinstance(env, dict), f"{name}: write environment as a mapping"
-    return {key: str(value) for key, value in env.items()}
+    return {key: _SUBSTITUTION.sub(r"\g<default>", str(value)) for key, value in env.items()}
 
 
 def _depends_on(name: str) -> dict[str, str]:
@@ -124,6 +128,9 @@ def test_app_service_is_wired(name: str, port: int) -> None:
     assert url.endswith(f"@postgres:5432/{name}"), f"{name}: database URL is {url!r}"
     http_port = env.get(f"KAIROS_{name.upper()}_HTTP_PORT")
     assert http_port == str(port), f"{name}: HTTP port is {http_port}, not {port}"
+    # Pinned in `environment:` (which wins over env_file), so a .env cannot move the listener.
+    http_host = env.get(f"KAIROS_{name.upper()}_HTTP_HOST")
+    assert http_host == "0.0.0.0", f"{name}: HTTP host is {http_host}: unreachable from outside"
     build = _service(name).get("build", {})
     assert build.get("context") == ".", f"{name}: build context is not the repository root"
     dockerfile = build.get("dockerfile")
@@ -160,3 +167,29 @@ def test_postgres_init_script_creates_one_database_per_service() -> None:
 def test_data_lives_in_a_declared_named_volume(name: str, path: str) -> None:
     source = _mounts(name).get(path)
     assert source in _compose().get("volumes", {}), f"{name}: {path} is not on a named volume"
+
+
+@pytest.mark.parametrize("name", APP_PORTS)
+def test_app_service_reads_the_optional_dot_env(name: str) -> None:
+    """.env (from .env.example) reaches every service; a missing .env is no error."""
+    env_files = _service(name).get("env_file", [])
+    entries = [{"path": e} if isinstance(e, str) else e for e in env_files]
+    dot_env = [e for e in entries if e.get("path") == ".env"]
+    assert dot_env, f"{name}: .env is not passed to the service (env_file)"
+    assert dot_env[0].get("required") is False, f"{name}: compose fails without a .env file"
+
+
+def _strings(node: object) -> list[str]:
+    """Every string value of the parsed file (compose substitutes in values, not comments)."""
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return [node] if isinstance(node, str) else []
+
+
+def test_compose_variables_default_to_what_the_stack_needs() -> None:
+    """Every ${VAR} has a default (`${VAR:-x}`): the stack runs without a .env file."""
+    values = "\n".join(_strings(_compose()))
+    without_default = sorted(set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", values)))
+    assert not without_default, f"docker-compose.yml uses {without_default} without a default"

@@ -10,14 +10,18 @@ import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI
 
 from kairos_devstack.processes import free_port
 from kairos_devstack.topics import SERVICES
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _app(service: str, database_url: str, kafka: str) -> FastAPI:
@@ -83,3 +87,19 @@ async def test_service_without_kafka_stays_up_and_is_not_ready(database_url: str
         checks = ready.json()["checks"]
         assert checks["postgresql"] == "ok"
         assert "not connected yet" in checks["kafka"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_each_service_serves_the_committed_asyncapi_document(service: str) -> None:
+    """`/asyncapi.yaml` is what `make schemas` committed (rendered from the same classes), and
+    `/asyncapi.json` the same document; served without starting the service."""
+    committed = (ROOT / "schemas" / "asyncapi.yaml").read_text(encoding="utf-8")
+    app = _app(service, "postgresql://unused@127.0.0.1:1/unused", "127.0.0.1:1")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        served = await client.get("/asyncapi.yaml")
+        as_json = await client.get("/asyncapi.json")
+    assert served.status_code == 200
+    assert served.headers["content-type"].startswith("application/yaml")
+    assert served.text == committed
+    assert as_json.json() == yaml.safe_load(committed)

@@ -1,7 +1,32 @@
-"""``kairos …``: the operators' command line."""
+"""``kairos …``: the operators' command line.
+
+One module per command group; the service packages and the dev stack are imported only by the
+commands that need them, so ``kairos --help`` stays quick.
+"""
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
-app = typer.Typer(name="kairos", help="Operate the Kairos platform.", no_args_is_help=True)
+from kairos_cli import dead_letters, habilitations, operators, organisations, stack
+from kairos_cli.configuration import config
+from kairos_cli.lag import lag
+
+# aiokafka logs each failed connection attempt; the commands report what failed themselves.
+logging.getLogger("aiokafka").addHandler(logging.NullHandler())
+
+app = typer.Typer(
+    name="kairos",
+    help="Operate the Kairos platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(stack.app, name="stack")
+app.add_typer(operators.app, name="operator")
+app.add_typer(organisations.app, name="organisation")
+app.add_typer(habilitations.app, name="habilitations")
+app.add_typer(dead_letters.app, name="dead-letters")
+app.command("lag")(lag)
+app.command("config")(config)

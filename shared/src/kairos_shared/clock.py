@@ -3,7 +3,10 @@ reads a :class:`Clock`, so tests move time instead of waiting for it."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -16,6 +19,47 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class OffsetClock:
+    """The system clock moved by the offset written in a file: every service of a local stack
+    given the same file travels in time together (``make demo`` lets 21 days pass this way).
+
+    For development and demonstrations only: production leaves ``KAIROS_CLOCK_OFFSET_FILE``
+    unset. The file holds a number of seconds (``1814400`` is 21 days); no file is no offset. It is
+    read at every reading of the clock (a few microseconds: correct whatever the file system's
+    timestamp resolution); a file that cannot be read as a number keeps the last offset read.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset()
+
+    def offset(self) -> timedelta:
+        try:
+            self._offset = timedelta(seconds=float(self.path.read_text(encoding="ascii")))
+        except FileNotFoundError:
+            self._offset = timedelta(0)
+        except (OSError, ValueError, OverflowError):
+            pass  # unreadable or not a number: keep the last offset read
+        return self._offset
+
+
+def write_offset(path: Path, offset: timedelta) -> None:
+    """Set the offset an :class:`OffsetClock` reads, atomically (a reader never sees half)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="ascii") as file:
+        file.write(f"{offset.total_seconds():.6f}")
+    Path(temporary).replace(path)
+
+
+def system_clock(offset_file: Path | None = None) -> Clock:
+    """The clock a service runs on: the system's, or moved by ``offset_file`` (development)."""
+    return SystemClock() if offset_file is None else OffsetClock(offset_file)
 
 
 class ManualClock:

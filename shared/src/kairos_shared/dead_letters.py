@@ -25,6 +25,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from kairos_shared.logging import redact_text
+from kairos_shared.metrics import ServiceMetrics
 
 PREFIX = "kairos_dlq_"
 ORIGINAL_TOPIC = f"{PREFIX}topic"
@@ -50,8 +51,11 @@ def without_dead_letter_headers(
 class DeadLetterPublisher:
     """Sends failed records to their topic's dead-letter topic, and waits for Kafka's ack."""
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    def __init__(
+        self, producer: AIOKafkaProducer, *, metrics: ServiceMetrics | None = None
+    ) -> None:
         self.producer = producer
+        self.metrics = metrics
 
     async def publish(
         self, record: ConsumerRecord[bytes, bytes], *, consumer: str, error: str, attempts: int
@@ -69,6 +73,8 @@ class DeadLetterPublisher:
         await self.producer.send_and_wait(
             dead_letter_topic(record.topic), value=record.value, key=record.key, headers=headers
         )
+        if self.metrics is not None:
+            self.metrics.dead_letters.labels(record.topic).inc()
 
 
 @dataclass(frozen=True)

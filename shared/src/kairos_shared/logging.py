@@ -1,6 +1,6 @@
 """One structlog configuration for every service: JSON lines (or a console view), with the
-service name, and secrets redacted from every event, ours and the libraries' (stdlib logging
-is routed through the same processors)."""
+service name, the trace and span ids when a span is active, and secrets redacted from every
+event, ours and the libraries' (stdlib logging is routed through the same processors)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 REDACTED = "[redacted]"
@@ -62,6 +63,15 @@ def _add_service(service: str) -> Processor:
     return add_service
 
 
+def add_trace_ids(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """``trace_id`` and ``span_id`` (W3C hex) of the active span, to find a line's trace."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(context.span_id, "016x"))
+    return event_dict
+
+
 class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # stream is a property
     """Writes to whatever ``sys.stderr`` is at the time of the record (test capture included)."""
 
@@ -82,6 +92,7 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json") -
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
+        add_trace_ids,
         structlog.processors.format_exc_info,
         redact_secrets,
     ]

@@ -14,15 +14,17 @@ from dataclasses import dataclass
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from kairos_shared.dead_letters import DeadLetterPublisher
 from kairos_shared.inbox import IdempotentConsumer
 from kairos_shared.kafka import bootstrap_kafka
+from kairos_shared.metrics import ServiceMetrics
 from kairos_shared.relay import OutboxRelay
 from kairos_shared.settings import ServiceSettings
 from kairos_shared.subscriber import subscribe
+from kairos_shared.tracing import Tracing
 
 log = structlog.get_logger(__name__)
 
@@ -50,10 +52,15 @@ class Messaging:
         settings: ServiceSettings,
         broker: KafkaBroker,
         consumers: ConsumerFactory | None = None,
+        *,
+        metrics: ServiceMetrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.settings = settings
         self.broker = broker
         self.consumers = consumers
+        self.metrics = metrics
+        self.tracing = tracing
         self.dead_letter_producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.connected = False
@@ -73,13 +80,16 @@ class Messaging:
         )
         if self.consumers is not None:
             prefix = self.settings.consumer_group_prefix or f"kairos-{self.settings.service_name}"
-            dead_letters = DeadLetterPublisher(self.dead_letter_producer)
+            dead_letters = DeadLetterPublisher(self.dead_letter_producer, metrics=self.metrics)
             for subscription in self.consumers(pool, dead_letters):
                 subscribe(
                     self.broker,
                     subscription.topic,
                     subscription.consumer,
                     group_id=f"{prefix}-{subscription.consumer.name}",
+                    offset_reset=self.settings.consumer_offset_reset,
+                    metrics=self.metrics,
+                    tracing=self.tracing,
                 )
         if self.settings.outbox_relay_enabled:
             self.relay = OutboxRelay(
@@ -87,6 +97,7 @@ class Messaging:
                 self.settings.database_url.get_secret_value(),
                 self.settings.kafka_bootstrap_servers,
                 client_id=self.settings.service_name,
+                metrics=self.metrics,
             )
         self._connecting = asyncio.create_task(self._connect())
 
@@ -133,6 +144,33 @@ class Messaging:
             if self.dead_letter_producer is not None:
                 await self.dead_letter_producer.stop()
             self.connected = False
+
+    def kafka_consumers(self) -> list[tuple[str, AIOKafkaConsumer]]:
+        """The Kafka consumers FastStream runs for the subscriptions, with their group."""
+        if not self.connected:
+            return []
+        running: list[tuple[str, AIOKafkaConsumer]] = []
+        for subscriber in self.broker.subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            group = getattr(subscriber, "group_id", None)
+            if isinstance(consumer, AIOKafkaConsumer) and group:
+                running.append((str(group), consumer))
+        return running
+
+    async def wait_until_consuming(self, timeout: float = 60.0) -> None:
+        """Return once every subscription's consumer has its partitions and a position in each
+        (tests: with ``latest`` groups, an event published after this is seen)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                consumers = [consumer for _, consumer in self.kafka_consumers()]
+                if len(consumers) == len(self.broker.subscribers) and all(
+                    consumer.assignment() for consumer in consumers
+                ):
+                    break
+                await asyncio.sleep(0.05)
+            for consumer in consumers:
+                for partition in consumer.assignment():
+                    await consumer.position(partition)
 
     async def probe_kafka(self) -> None:
         if not self.connected:

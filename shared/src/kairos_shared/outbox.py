@@ -6,6 +6,10 @@ that rolled back, nor lost for one that committed. :mod:`kairos_shared.relay` pu
 
 Each append sends ``NOTIFY kairos_outbox`` to wake the relays; PostgreSQL folds identical
 notifications of one transaction into one, delivered at commit (never for a rollback).
+
+Appended inside a trace (an HTTP request's span, a consumer's), a row also carries that trace's
+W3C context as ``traceparent``/``tracestate`` headers, published with it: its consumers' spans
+join the same trace (:mod:`kairos_shared.tracing`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from kairos_schemas import Event, to_cloudevent
 from kairos_shared.correlation import current_correlation_id
 from kairos_shared.db import Connection
+from kairos_shared.tracing import with_trace_headers
 
 NOTIFY_CHANNEL = "kairos_outbox"
 
@@ -63,30 +68,27 @@ async def append(connection: Connection, messages: Iterable[OutboxMessage]) -> i
     """Queue ``messages`` for publication in the caller's transaction; returns how many.
 
     Must run inside a transaction (``async with connection.transaction():``): outside one the
-    rows would commit on their own, apart from the state change they belong to.
+    rows would commit on their own, apart from the state change they belong to. The current trace
+    context is added to the headers of messages that carry none.
     """
     batch: Sequence[OutboxMessage] = list(messages)
     if not batch:
         return 0
     if not connection.is_in_transaction():
         raise RuntimeError("outbox.append must run inside the state change's transaction")
+    rows = []
+    for message in batch:
+        headers = with_trace_headers(message.headers)
+        rows.append((
+            message.event_id, message.topic, message.key, message.value,
+            [name for name, _ in headers], [value for _, value in headers], message.lock_key,
+        ))  # fmt: skip
     await connection.executemany(
         """
         INSERT INTO outbox (event_id, topic, key, value, header_names, header_values, lock_key)
         VALUES ($1, $2, $3, $4, $5, $6, $7)
         """,
-        [
-            (
-                message.event_id,
-                message.topic,
-                message.key,
-                message.value,
-                [name for name, _ in message.headers],
-                [value for _, value in message.headers],
-                message.lock_key,
-            )
-            for message in batch
-        ],
+        rows,
     )
     await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
     return len(batch)

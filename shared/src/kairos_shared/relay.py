@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 
 from kairos_shared.db import Connection
+from kairos_shared.metrics import ServiceMetrics
 from kairos_shared.outbox import NOTIFY_CHANNEL
 
 log = structlog.get_logger(__name__)
@@ -74,8 +76,10 @@ class OutboxRelay:
         *,
         client_id: str,
         settings: RelaySettings | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.pool = pool
+        self.metrics = metrics
         self.dsn = dsn
         self.settings = settings or RelaySettings()
         self.producer = AIOKafkaProducer(
@@ -106,6 +110,9 @@ class OutboxRelay:
             await asyncio.gather(*sent)
             await self._mark_published(connection, [row["id"] for row in rows])
         self.published += len(rows)
+        if self.metrics is not None:
+            for topic, count in Counter(str(row["topic"]) for row in rows).items():
+                self.metrics.events_published.labels(topic).inc(count)
         return len(rows)
 
     async def _mark_published(self, connection: Connection, ids: list[int]) -> None:

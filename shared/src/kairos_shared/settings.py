@@ -7,6 +7,7 @@ and defaults; Kafka, logging and JWKS settings are shared by all services and ca
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -34,11 +35,24 @@ class ServiceSettings(BaseSettings):
     log_format: Literal["json", "console"] = Field(
         default="json", validation_alias=AliasChoices("KAIROS_LOG_FORMAT")
     )
+    otel_traces_exporter: Literal["none", "console", "otlp"] = Field(
+        default="none", validation_alias=AliasChoices("KAIROS_OTEL_TRACES_EXPORTER")
+    )
+    """Where OpenTelemetry spans go: nowhere (``none``, no tracing cost), stdout (``console``)
+    or an OTLP/HTTP collector (``otlp``)."""
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("KAIROS_OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+    """The collector's OTLP/HTTP base URL (``http://collector:4318``; ``/v1/traces`` is added);
+    unset: the exporter's default (``OTEL_EXPORTER_OTLP_…`` variables, else localhost:4318)."""
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     kafka_connect_retry_max_seconds: float = Field(default=10.0, gt=0)
     outbox_relay_enabled: bool = True
     consumer_group_prefix: str | None = None
     """Kafka consumer groups are ``<prefix>-<consumer>``; default ``kairos-<service>``."""
+    consumer_offset_reset: Literal["earliest", "latest"] = "earliest"
+    """Where a new consumer group starts: ``earliest`` (every retained event: the only right
+    choice for a service) or ``latest`` (test harnesses sharing topics with other tests)."""
     identity_jwks_url: str = Field(
         default="http://127.0.0.1:8001/.well-known/jwks.json",
         validation_alias=AliasChoices("KAIROS_JWKS_URL"),
@@ -51,11 +65,27 @@ class ServiceSettings(BaseSettings):
     """A JWKS (JSON) to use instead of fetching ``identity_jwks_url``: no HTTP at all. Public
     keys only; checked at start."""
 
+    clock_offset_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("KAIROS_CLOCK_OFFSET_FILE")
+    )
+    """Development and demonstrations only: the services' clock runs this many seconds (read
+    from the file) ahead of the system's (:class:`kairos_shared.clock.OffsetClock`). Unset in
+    production."""
+
     @field_validator("identity_jwks_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("the JWKS URL must be an http:// or https:// URL")
+        return value
+
+    @field_validator("otel_exporter_otlp_endpoint")
+    @classmethod
+    def _otlp_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("the OTLP endpoint must be an http:// or https:// URL")
         return value
 
     @field_validator("identity_jwks_json")

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import httpx
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
+from opentelemetry.trace import TracerProvider
 
 from kairos_devstack.processes import free_port
 from kairos_devstack.smtp_sink import MailStore, StoringHandler
@@ -238,8 +239,10 @@ async def running_platform(
     *,
     with_declaration: bool = False,
     with_notification: bool = False,
+    tracer_provider: TracerProvider | None = None,
 ) -> AsyncIterator[Platform]:
-    """The services started (lifespans entered) and an operator logged in; all stopped after."""
+    """The services started (lifespans entered) and an operator logged in; all stopped after.
+    With `tracer_provider`, every service traces with it (the caller shuts it down)."""
     await create_platform_topics(kafka_bootstrap_servers)
     clock = ManualClock(MONDAY_MORNING)
     run = uuid.uuid4().hex
@@ -247,7 +250,7 @@ async def running_platform(
         IdentitySettings(
             database_url=await new_database(), kafka_bootstrap_servers=kafka_bootstrap_servers,
             argon2_memory_kib=8 * 1024, argon2_time_cost=1,
-            consumer_group_prefix=f"test-identity-{run}",
+            consumer_group_prefix=f"test-identity-{run}", consumer_offset_reset="latest",
         ),
         clock=clock,
     )  # fmt: skip
@@ -260,12 +263,13 @@ async def running_platform(
         app = create_habilitation_app(
             HabilitationSettings(
                 database_url=await new_database(), kafka_bootstrap_servers=kafka_bootstrap_servers,
-                consumer_group_prefix=f"test-habilitation-{run}",
+                consumer_group_prefix=f"test-habilitation-{run}", consumer_offset_reset="latest",
                 identity_jwks_url="http://identity/.well-known/jwks.json",
                 deadlines_interval_seconds=3600,  # the tests run the schedulers themselves
             ),
             clock=clock, jwks_http=identity_http,
         )  # fmt: skip
+        _trace_with(tracer_provider, identity, app)
         await stack.enter_async_context(identity.router.lifespan_context(identity))
         await stack.enter_async_context(app.router.lifespan_context(app))
         http = await stack.enter_async_context(
@@ -275,9 +279,14 @@ async def running_platform(
         )
         platform = Platform(identity, identity_http, app, http, clock, kafka_bootstrap_servers)
         if with_declaration:
-            await _start_declaration(platform, stack, await new_database(), run)
+            await _start_declaration(platform, stack, await new_database(), run, tracer_provider)
         if with_notification:
-            await _start_notification(platform, stack, await new_database(), run)
+            await _start_notification(platform, stack, await new_database(), run, tracer_provider)
+        # Consumer groups start at the end of the shared topics (not at other tests' history)
+        # and are in place before this platform publishes anything.
+        for service in (identity, app, platform.declaration, platform.notification):
+            if service is not None:
+                await service.state.resources.messaging.wait_until_consuming()
         operator = await create_operator(
             identity.state.identity,
             Contact("Odile", "Perrin", "odile.perrin@francetravail.example"),
@@ -288,8 +297,19 @@ async def running_platform(
         yield platform
 
 
+def _trace_with(provider: TracerProvider | None, *apps: FastAPI) -> None:
+    """Before their lifespans start: the apps trace with `provider` (`create_service_app`)."""
+    if provider is not None:
+        for app in apps:
+            app.state.resources.tracing.use(provider)
+
+
 async def _start_declaration(
-    platform: Platform, stack: contextlib.AsyncExitStack, database_url: str, run: str
+    platform: Platform,
+    stack: contextlib.AsyncExitStack,
+    database_url: str,
+    run: str,
+    tracer_provider: TracerProvider | None = None,
 ) -> None:
     from kairos_declaration.bootstrap import create_app as create_declaration_app  # noqa: PLC0415 - only when asked
     from kairos_declaration.config import DeclarationSettings  # noqa: PLC0415 - only when asked
@@ -297,11 +317,12 @@ async def _start_declaration(
     declaration = create_declaration_app(
         DeclarationSettings(
             database_url=database_url, kafka_bootstrap_servers=platform.kafka,
-            consumer_group_prefix=f"test-declaration-{run}",
+            consumer_group_prefix=f"test-declaration-{run}", consumer_offset_reset="latest",
             identity_jwks_url="http://identity/.well-known/jwks.json",
         ),
         clock=platform.clock, jwks_http=platform.identity_http,
     )  # fmt: skip
+    _trace_with(tracer_provider, declaration)
     await stack.enter_async_context(declaration.router.lifespan_context(declaration))
     platform.declaration = declaration
     platform.declaration_http = await stack.enter_async_context(
@@ -312,7 +333,11 @@ async def _start_declaration(
 
 
 async def _start_notification(
-    platform: Platform, stack: contextlib.AsyncExitStack, database_url: str, run: str
+    platform: Platform,
+    stack: contextlib.AsyncExitStack,
+    database_url: str,
+    run: str,
+    tracer_provider: TracerProvider | None = None,
 ) -> None:
     """The notification service, sending to an SMTP sink on a free port (what `make run`
     uses); the tests deliver the queue themselves."""
@@ -326,13 +351,14 @@ async def _start_notification(
     notification = create_notification_app(
         NotificationSettings(
             database_url=database_url, kafka_bootstrap_servers=platform.kafka,
-            consumer_group_prefix=f"test-notification-{run}",
+            consumer_group_prefix=f"test-notification-{run}", consumer_offset_reset="latest",
             identity_jwks_url="http://identity/.well-known/jwks.json",
             smtp_host="127.0.0.1", smtp_port=sink.port, smtp_timeout_seconds=10,
             delivery_interval_seconds=3600,
         ),
         clock=platform.clock, jwks_http=platform.identity_http,
     )  # fmt: skip
+    _trace_with(tracer_provider, notification)
     await stack.enter_async_context(notification.router.lifespan_context(notification))
     platform.notification = notification
     platform.notification_http = await stack.enter_async_context(

@@ -36,6 +36,11 @@ from kairos_devstack.processes import (
 )
 from kairos_devstack.topics import SERVICES, create_platform_topics
 
+
+def clock_offset_file(root: Path) -> Path:
+    return root / "clock-offset"
+
+
 SERVICE_PORTS = {"identity": 8001, "habilitation": 8002, "declaration": 8003, "notification": 8004}
 
 
@@ -91,6 +96,11 @@ class LocalStack:
     @property
     def logs(self) -> Path:
         return self.root / "logs"
+
+    @property
+    def clock_offset_file(self) -> Path:
+        """How far ahead of the system's the services' clock runs (`make demo` moves it)."""
+        return clock_offset_file(self.root)
 
     def check_ports(self) -> None:
         taken = {
@@ -160,6 +170,11 @@ class LocalStack:
         assert self.postgres is not None
         prefix = f"KAIROS_{service.upper()}_"
         env = {
+            # Development defaults, each overridable from the environment: deadlines checked
+            # every 5 s, and one clock for the four services that `make demo` can move.
+            f"{prefix}DEADLINES_INTERVAL_SECONDS": "5",
+            "KAIROS_CLOCK_OFFSET_FILE": str(self.clock_offset_file),
+            "KAIROS_LOG_FORMAT": "console",
             **os.environ,
             "KAIROS_KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
             f"{prefix}DATABASE_URL": self.postgres.dsn(service),

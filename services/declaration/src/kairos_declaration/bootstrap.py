@@ -18,7 +18,7 @@ from kairos_declaration.service_layer.access import prune_ended_sessions
 from kairos_declaration.service_layer.context import DeclarationContext, PoolHolder, TokenCheck
 from kairos_shared import idempotency
 from kairos_shared.access_hours import AccessCalendar, AccessHoursSettings
-from kairos_shared.clock import Clock, SystemClock
+from kairos_shared.clock import Clock, system_clock
 from kairos_shared.dead_letters import DeadLetterPublisher
 from kairos_shared.jwks import jwks_client_from_settings
 from kairos_shared.kafka import make_broker
@@ -57,7 +57,7 @@ def create_app(
     """The service; `clock` and `jwks_http` (how the identity service's keys are fetched) are
     for tests and embedding."""
     settings = settings or DeclarationSettings()
-    clock = clock or SystemClock()
+    clock = clock or system_clock(settings.clock_offset_file)
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
     tokens = jwks_client_from_settings(settings, http=jwks_http)
 

@@ -25,7 +25,7 @@ from kairos_habilitation.service_layer.absences import apply_due
 from kairos_habilitation.service_layer.context import HabilitationContext, PoolHolder, TokenCheck
 from kairos_habilitation.service_layer.sessions import prune_ended_sessions
 from kairos_shared.access_hours import AccessCalendar, AccessHoursSettings
-from kairos_shared.clock import Clock, SystemClock
+from kairos_shared.clock import Clock, system_clock
 from kairos_shared.dead_letters import DeadLetterPublisher
 from kairos_shared.jwks import jwks_client_from_settings
 from kairos_shared.kafka import make_broker
@@ -44,7 +44,7 @@ def habilitation_context(
 ) -> HabilitationContext:
     return HabilitationContext(
         resources=resources,
-        clock=clock or SystemClock(),
+        clock=clock or system_clock(settings.clock_offset_file),
         calendar=AccessCalendar(AccessHoursSettings().rules()),
         tokens=tokens,
         review_policy=ReviewPolicy(

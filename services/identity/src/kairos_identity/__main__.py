@@ -17,6 +17,7 @@ import asyncpg
 from kairos_identity.adapters.organisations import Contact
 from kairos_identity.bootstrap import MIGRATIONS, create_app, identity_context
 from kairos_identity.config import IdentitySettings
+from kairos_identity.service_layer.account_opening import ProvisionalCredentials
 from kairos_identity.service_layer.operators import create_operator
 from kairos_shared.db import create_pool
 from kairos_shared.migrations import apply_migrations
@@ -31,15 +32,22 @@ class _OwnPool:
         return self.pool
 
 
-async def _bootstrap_operator(settings: IdentitySettings, person: Contact) -> None:
+async def bootstrap_operator(settings: IdentitySettings, person: Contact) -> ProvisionalCredentials:
+    """Create an operator account in the database of ``settings`` (migrated first, so this works
+    on a fresh database): its provisional credentials, to be shown once (K6, K7). Also used by
+    ``kairos operator bootstrap``."""
     pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=2)
     try:
         async with pool.acquire() as connection:
             await apply_migrations(connection, SHARED_MIGRATIONS, component="kairos_shared")
             await apply_migrations(connection, MIGRATIONS, component=settings.service_name)
-        credentials = await create_operator(identity_context(settings, _OwnPool(pool)), person)
+        return await create_operator(identity_context(settings, _OwnPool(pool)), person)
     finally:
         await pool.close()
+
+
+async def _bootstrap_operator(settings: IdentitySettings, person: Contact) -> None:
+    credentials = await bootstrap_operator(settings, person)
     print(f"operator account created: login id {credentials.login_id}")  # noqa: T201 - CLI
     # Shown once, on the terminal of the person who bootstraps (K6): the purpose of this command.
     print(f"provisional password (shown once): {credentials.provisional_password}")  # noqa: T201 - CLI

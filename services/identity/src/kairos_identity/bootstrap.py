@@ -21,7 +21,7 @@ from kairos_identity.entrypoints.http import router
 from kairos_identity.service_layer.context import IdentityContext, PoolHolder
 from kairos_identity.service_layer.deadlines import apply_deadlines
 from kairos_shared.access_hours import AccessCalendar, AccessHoursSettings
-from kairos_shared.clock import Clock, SystemClock
+from kairos_shared.clock import Clock, system_clock
 from kairos_shared.dead_letters import DeadLetterPublisher
 from kairos_shared.kafka import make_broker
 from kairos_shared.messaging import Subscription
@@ -49,7 +49,7 @@ def identity_context(
 ) -> IdentityContext:
     return IdentityContext(
         resources=resources,
-        clock=clock or SystemClock(),
+        clock=clock or system_clock(settings.clock_offset_file),
         hasher=Argon2idHasher(
             memory_cost=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
         ),

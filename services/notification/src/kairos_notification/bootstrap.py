@@ -21,14 +21,19 @@ from kairos_notification.service_layer.attendance_reminders import (
     remind_attendance,
 )
 from kairos_notification.service_layer.context import NotificationContext
-from kairos_notification.service_layer.delivery import Mailer, deliver_all_due
-from kairos_shared.clock import Clock, SystemClock
+from kairos_notification.service_layer.delivery import (
+    DeliveryObserver,
+    Mailer,
+    Outcome,
+    deliver_all_due,
+)
+from kairos_shared.clock import Clock, system_clock
 from kairos_shared.dead_letters import DeadLetterPublisher
 from kairos_shared.jwks import jwks_client_from_settings
 from kairos_shared.kafka import make_broker
 from kairos_shared.messaging import Subscription
 from kairos_shared.periodic import PeriodicJob
-from kairos_shared.runtime import create_service_app
+from kairos_shared.runtime import ServiceResources, create_service_app
 
 MIGRATIONS = Path(str(files("kairos_notification") / "migrations"))
 
@@ -42,7 +47,7 @@ def create_app(
 ) -> FastAPI:
     """The service; `clock`, `jwks_http` and `mailer` are for tests and embedding."""
     settings = settings or NotificationSettings()
-    clock = clock or SystemClock()
+    clock = clock or system_clock(settings.clock_offset_file)
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
     tokens = jwks_client_from_settings(settings, http=jwks_http)
 
@@ -51,7 +56,10 @@ def create_app(
 
     async def deliver() -> object:
         context: NotificationContext = app.state.notification
-        return await deliver_all_due(context.pool, context.mailer, context.clock, context.retry)
+        return await deliver_all_due(
+            context.pool, context.mailer, context.clock, context.retry,
+            observe=context.observe_delivery,
+        )  # fmt: skip
 
     async def remind() -> object:
         deadline = AttendanceDeadline(
@@ -83,5 +91,21 @@ def create_app(
         retry=settings.retry_policy(),
         tokens=tokens,
         operators_mailbox=settings.operators_mailbox,
+        observe_delivery=_email_counter(app),
     )
     return app
+
+
+def _email_counter(app: FastAPI) -> DeliveryObserver:
+    """Counts e-mails in the service's metrics (``kairos_emails_total{outcome,kind}``)."""
+    resources: ServiceResources = app.state.resources
+    emails = resources.metrics.counter(
+        "kairos_emails",
+        "E-mails handed to the SMTP server, by outcome (sent, retried, failed) and kind.",
+        ("outcome", "kind"),
+    )
+
+    def count(outcome: Outcome, kind: str) -> None:
+        emails.labels(outcome.value, kind).inc()
+
+    return count

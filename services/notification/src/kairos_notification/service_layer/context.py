@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from kairos_notification.domain.delivery import RetryPolicy
-from kairos_notification.service_layer.delivery import Mailer
+from kairos_notification.service_layer.delivery import DeliveryObserver, Mailer
 from kairos_notification.service_layer.queueing import Renderer
 from kairos_shared.bearer import TokenCheck
 from kairos_shared.clock import Clock
@@ -26,6 +26,8 @@ class NotificationContext:
     tokens: TokenCheck
     operators_mailbox: str = "exploitation-kairos@francetravail.example"
     """Where RGCs' incident reports go (CGU §4.1.3)."""
+    observe_delivery: DeliveryObserver | None = None
+    """Told each delivery's outcome and kind (the service's e-mail metrics)."""
 
     @property
     def pool(self) -> asyncpg.Pool:

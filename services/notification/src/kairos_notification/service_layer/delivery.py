@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -48,6 +49,10 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
 
 
+DeliveryObserver = Callable[[Outcome, str], None]
+"""Told (outcome, notification kind) once each delivery attempt committed: metrics."""
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     """What one round did: e-mails sent, deferred to a later attempt, given up on."""
@@ -68,6 +73,7 @@ async def deliver_due(
     policy: RetryPolicy,
     *,
     batch_size: int = 50,
+    observe: DeliveryObserver | None = None,
 ) -> DeliveryReport:
     """One scheduler round: up to `batch_size` due e-mails, each in its own transaction.
 
@@ -75,22 +81,33 @@ async def deliver_due(
     round at once (:func:`deliver_all_due` does)."""
     outcomes: Counter[Outcome] = Counter()
     for _ in range(batch_size):
-        outcome = await _deliver_next(pool, mailer, clock, policy)
-        if outcome is None:
+        delivered = await _deliver_next(pool, mailer, clock, policy)
+        if delivered is None:
             break
+        outcome, kind = delivered
         outcomes[outcome] += 1
+        if observe is not None:
+            observe(outcome, kind)
     return DeliveryReport(
         outcomes[Outcome.SENT], outcomes[Outcome.RETRIED], outcomes[Outcome.FAILED]
     )
 
 
 async def deliver_all_due(
-    pool: asyncpg.Pool, mailer: Mailer, clock: Clock, policy: RetryPolicy, *, batch_size: int = 50
+    pool: asyncpg.Pool,
+    mailer: Mailer,
+    clock: Clock,
+    policy: RetryPolicy,
+    *,
+    batch_size: int = 50,
+    observe: DeliveryObserver | None = None,
 ) -> DeliveryReport:
     """Rounds of :func:`deliver_due` until one finds fewer than `batch_size` e-mails due."""
     total = DeliveryReport()
     while True:
-        report = await deliver_due(pool, mailer, clock, policy, batch_size=batch_size)
+        report = await deliver_due(
+            pool, mailer, clock, policy, batch_size=batch_size, observe=observe
+        )
         total = DeliveryReport(
             total.sent + report.sent, total.retried + report.retried, total.failed + report.failed
         )
@@ -100,8 +117,8 @@ async def deliver_all_due(
 
 async def _deliver_next(
     pool: asyncpg.Pool, mailer: Mailer, clock: Clock, policy: RetryPolicy
-) -> Outcome | None:
-    """Claim, send and record the next due e-mail; None when none is due."""
+) -> tuple[Outcome, str] | None:
+    """Claim, send and record the next due e-mail: (outcome, its kind); None when none is due."""
     async with pool.acquire() as connection, connection.transaction():
         claimed = await notifications.claim_due(connection, clock.now(), 1)
         if not claimed:
@@ -111,12 +128,12 @@ async def _deliver_next(
         now = clock.now()
         if failure is None:
             await _record_sent(connection, notification, now)
-            return Outcome.SENT
+            return Outcome.SENT, notification.kind
         attempts = notification.attempts + 1
         retry_at = None if failure.permanent else policy.next_attempt(attempts, now)
         if retry_at is None:
             await _record_failed(connection, notification, now, failure)
-            return Outcome.FAILED
+            return Outcome.FAILED, notification.kind
         retried = await notifications.mark_retry(
             connection, notification.id, retry_at, str(failure)
         )
@@ -124,7 +141,7 @@ async def _deliver_next(
             "e-mail deferred", notification_id=str(notification.id), status=retried.status,
             code=failure.code, attempts=retried.attempts, next_attempt_at=retry_at.isoformat(),
         )  # fmt: skip
-        return Outcome.RETRIED
+        return Outcome.RETRIED, notification.kind
 
 
 async def _send(mailer: Mailer, notification: Notification, now: datetime) -> DeliveryError | None:

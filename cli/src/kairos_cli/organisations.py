@@ -1,0 +1,117 @@
+"""``kairos organisation validate|suspend|withdraw|reinstate ORG_ID``: the operator's decisions
+on an organisation's access (K2, K3), through the identity service's HTTP API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import typer
+
+from kairos_cli.common import JsonOption, echo_json, fail, guarded
+from kairos_cli.http import (
+    DEFAULT_IDENTITY_URL,
+    IdentityUrl,
+    bearer,
+    expect,
+    operator_token,
+    service_client,
+)
+
+app = typer.Typer(
+    help="Validate, suspend, withdraw or reinstate an organisation (operator).",
+    no_args_is_help=True,
+)
+
+OrganisationId = Annotated[str, typer.Argument(help="The organisation's id (a UUID).")]
+Reason = Annotated[
+    str, typer.Option("--reason", help="Why (3 to 500 characters); kept in the events.")
+]
+
+
+def _organisation_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        fail(f"{value!r} is not an organisation id (a UUID such as {uuid.UUID(int=0)})", 2)
+
+
+def _post(
+    identity_url: str, organisation_id: str, step: str, body: dict[str, str] | None
+) -> dict[str, Any]:
+    organisation = _organisation_id(organisation_id)
+    with service_client("identity", identity_url) as identity:
+        token = operator_token(identity)
+        response = identity.post(
+            f"/v1/organisations/{organisation}/{step}", json=body, headers=bearer(token)
+        )
+        result: dict[str, Any] = expect(response, 200, 201).json()
+    return result
+
+
+def _print_status(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        echo_json(result)
+        return
+    expires = result.get("access_expires_at") or "-"
+    typer.echo(
+        f"organisation {result['organisation_id']}: {result['status']} (access until {expires})"
+    )
+
+
+@app.command()
+@guarded
+def validate(
+    organisation_id: OrganisationId,
+    identity_url: IdentityUrl = DEFAULT_IDENTITY_URL,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate the adhesion (K2): 3 years of access, and the RGC's account.
+
+    Prints the RGC's login id and provisional password ONCE: hand them over to the RGC
+    (never by e-mail); they must be used within 21 days.
+    """
+    issued = _post(identity_url, organisation_id, "validation", None)
+    if as_json:
+        echo_json(issued)
+        return
+    typer.echo(f"organisation {organisation_id} validated: access open for 3 years")
+    typer.echo(f"RGC account: login id {issued['login_id']}")
+    typer.echo(f"provisional password (shown once): {issued['provisional_password']}")
+    typer.echo(f"to be replaced before {issued['provisional_until']}")
+    typer.echo("Hand these over to the RGC yourself; no e-mail carries them.")
+
+
+@app.command()
+@guarded
+def suspend(
+    organisation_id: OrganisationId,
+    reason: Reason,
+    identity_url: IdentityUrl = DEFAULT_IDENTITY_URL,
+    as_json: JsonOption = False,
+) -> None:
+    """Suspend the organisation's access (K3): its sessions end at once."""
+    _print_status(_post(identity_url, organisation_id, "suspension", {"reason": reason}), as_json)
+
+
+@app.command()
+@guarded
+def withdraw(
+    organisation_id: OrganisationId,
+    reason: Reason,
+    identity_url: IdentityUrl = DEFAULT_IDENTITY_URL,
+    as_json: JsonOption = False,
+) -> None:
+    """Withdraw the organisation's access for good (K3)."""
+    _print_status(_post(identity_url, organisation_id, "withdrawal", {"reason": reason}), as_json)
+
+
+@app.command()
+@guarded
+def reinstate(
+    organisation_id: OrganisationId,
+    identity_url: IdentityUrl = DEFAULT_IDENTITY_URL,
+    as_json: JsonOption = False,
+) -> None:
+    """Lift a suspension (K3)."""
+    _print_status(_post(identity_url, organisation_id, "reinstatement", None), as_json)

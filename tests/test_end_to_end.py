@@ -1,0 +1,64 @@
+"""The whole story across the four running services, Kafka, PostgreSQL and the SMTP sink, as
+`make run` starts them and `make demo` tells it (:mod:`kairos_devstack.story`): nothing in
+process, nothing faked; only the stack's shared clock is moved, to let 21 days pass."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kairos_devstack.stack_process import StackProcess, stack_process
+from kairos_devstack.story import tell_the_story
+from kairos_devstack.story_clients import Endpoints
+from kairos_schemas import declaration as contracts
+
+pytestmark = [pytest.mark.slow, pytest.mark.infra]  # runs its own stack
+
+
+@pytest.fixture
+def stack() -> Iterator[StackProcess]:
+    root = Path(tempfile.mkdtemp(prefix="kairos-test-story-"))
+    root.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder inside
+    try:
+        with stack_process(root) as running:
+            running.wait_ready()
+            yield running
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_the_whole_story_from_adhesion_to_the_head_told_it_holds_the_rgc_rights(
+    stack: StackProcess,
+) -> None:
+    told: list[str] = []
+    result = await tell_the_story(Endpoints.of_local_stack(stack.root, stack.ports), told.append)
+
+    assert [line.split(".", 1)[0] for line in told if line[:1].isdigit()] == [
+        str(step) for step in range(1, 18)
+    ]  # every step happened, in order
+    assert [(mail.kind, mail.recipient.split(".", 1)[0]) for mail in result.mails] == [
+        ("rgc_account_created", "paul"),  # the RGC, after the operator's validation
+        ("account_created", "fanny"),  # the habilitated trainer
+        ("rgc_post_vacant_head_in_charge", "ines"),  # the head, on day 21
+    ]
+    for mail in result.mails:
+        assert mail.subject
+        assert "Organisme de démonstration" in mail.html
+        assert "Organisme de démonstration" in mail.text
+        assert not [secret for secret in result.secrets_shown if secret in mail.text + mail.html]
+    assert len(result.secrets_shown) == 5  # 4 provisional passwords and the chosen one
+
+    types = [event_type for event_type, _ in result.integrator_events]
+    assert types == [contracts.EntryDeclared.event_type, contracts.AttendanceDeclared.event_type]
+    entry, attendance = (data for _, data in result.integrator_events)
+    assert entry["organisation_id"] == attendance["organisation_id"] == result.organisation_id
+    assert attendance["attended_hours"] == 70
+
+    assert result.refusal_status in {401, 403}
+    assert result.vacancy["rgc_account_id"] is None
+    assert result.vacancy["head_account_id"] is not None
+    assert result.vacancy["rgc_rights_held_by"] == result.vacancy["head_account_id"]
