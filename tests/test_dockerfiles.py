@@ -8,8 +8,12 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -136,3 +140,34 @@ def test_dockerfiles_are_parallel() -> None:
     for name in PORTS:
         diff = list(difflib.unified_diff(reference, normalised(name), "identity", name, n=0))
         assert not diff, f"{name}'s Dockerfile differs from identity's beyond name/port: {diff}"
+
+
+@pytest.mark.parametrize("name", PORTS)
+def test_the_entrypoint_runs_from_the_built_wheel_with_its_migrations(
+    name: str, tmp_path: Path
+) -> None:
+    """What the image installs is the service's wheel (`--no-editable`): built here with the
+    same backend, its `python -m kairos_<name>` module and SQL migrations are in it and import
+    from it, not from the source tree."""
+    uv = ROOT / ".tools" / "bin" / "uv"
+    subprocess.run(
+        [str(uv), "build", "--wheel", "--package", f"kairos-{name}", "-o", str(tmp_path), "-q"],
+        cwd=ROOT, check=True, timeout=300,
+    )  # fmt: skip
+    [wheel] = tmp_path.glob(f"kairos_{name}-*.whl")
+    installed = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(installed)
+    probe = (
+        f"import kairos_{name}.__main__ as entry, kairos_{name}.bootstrap as boot; "
+        "print(entry.__file__); print(sorted(p.name for p in boot.MIGRATIONS.glob('*.sql')))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(installed)}
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120,
+        check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert Path(shown[0]).is_relative_to(installed), f"{name}: imported from {shown[0]}"
+    source = ROOT / "services" / name / "src" / f"kairos_{name}" / "migrations"
+    assert shown[1] == repr(sorted(p.name for p in source.glob("*.sql")))
+    assert shown[1] != "[]"
