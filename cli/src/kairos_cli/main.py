@@ -13,6 +13,7 @@ import typer
 from kairos_cli import dead_letters, habilitations, operators, organisations, stack
 from kairos_cli.configuration import config
 from kairos_cli.lag import lag
+from kairos_cli.reconcile import reconcile
 
 # aiokafka logs each failed connection attempt; the commands report what failed themselves.
 logging.getLogger("aiokafka").addHandler(logging.NullHandler())
@@ -30,3 +31,4 @@ app.add_typer(habilitations.app, name="habilitations")
 app.add_typer(dead_letters.app, name="dead-letters")
 app.command("lag")(lag)
 app.command("config")(config)
+app.command("reconcile")(reconcile)

@@ -80,6 +80,8 @@ class Platform:
     """What the SMTP sink received (with the notification service)."""
     login_ids: dict[str, str] = field(default_factory=dict)
     """The login id behind each token `login` returned (to log in again after time passed)."""
+    database_urls: dict[str, str] = field(default_factory=dict)
+    """Each running service's database (to read the state it holds, as `kairos reconcile`)."""
 
     @property
     def context(self) -> HabilitationContext:
@@ -246,9 +248,10 @@ async def running_platform(
     await create_platform_topics(kafka_bootstrap_servers)
     clock = ManualClock(MONDAY_MORNING)
     run = uuid.uuid4().hex
+    urls = {"identity": await new_database(), "habilitation": await new_database()}
     identity = create_identity_app(
         IdentitySettings(
-            database_url=await new_database(), kafka_bootstrap_servers=kafka_bootstrap_servers,
+            database_url=urls["identity"], kafka_bootstrap_servers=kafka_bootstrap_servers,
             argon2_memory_kib=8 * 1024, argon2_time_cost=1,
             consumer_group_prefix=f"test-identity-{run}", consumer_offset_reset="latest",
         ),
@@ -262,7 +265,7 @@ async def running_platform(
         )
         app = create_habilitation_app(
             HabilitationSettings(
-                database_url=await new_database(), kafka_bootstrap_servers=kafka_bootstrap_servers,
+                database_url=urls["habilitation"], kafka_bootstrap_servers=kafka_bootstrap_servers,
                 consumer_group_prefix=f"test-habilitation-{run}", consumer_offset_reset="latest",
                 identity_jwks_url="http://identity/.well-known/jwks.json",
                 deadlines_interval_seconds=3600,  # the tests run the schedulers themselves
@@ -278,10 +281,17 @@ async def running_platform(
             )
         )
         platform = Platform(identity, identity_http, app, http, clock, kafka_bootstrap_servers)
+        platform.database_urls.update(urls)
         if with_declaration:
-            await _start_declaration(platform, stack, await new_database(), run, tracer_provider)
+            platform.database_urls["declaration"] = await new_database()
+            await _start_declaration(
+                platform, stack, platform.database_urls["declaration"], run, tracer_provider
+            )
         if with_notification:
-            await _start_notification(platform, stack, await new_database(), run, tracer_provider)
+            platform.database_urls["notification"] = await new_database()
+            await _start_notification(
+                platform, stack, platform.database_urls["notification"], run, tracer_provider
+            )
         # Consumer groups start at the end of the shared topics (not at other tests' history)
         # and are in place before this platform publishes anything.
         for service in (identity, app, platform.declaration, platform.notification):

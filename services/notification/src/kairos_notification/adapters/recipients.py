@@ -140,6 +140,16 @@ async def habilitation_recorded(connection: Connection, habilitated: Habilitated
     )  # fmt: skip
 
 
+async def habilitation_activated(
+    connection: Connection, habilitation_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
+    """The habilitated person's account (after `habilitation_recorded`: same partition key)."""
+    await connection.execute(
+        "UPDATE recipient_habilitation SET account_id = $2 WHERE habilitation_id = $1",
+        habilitation_id, account_id,
+    )  # fmt: skip
+
+
 async def habilitated(connection: Connection, habilitation_id: uuid.UUID) -> Habilitated | None:
     row = await connection.fetchrow(
         "SELECT * FROM recipient_habilitation WHERE habilitation_id = $1", habilitation_id

@@ -48,10 +48,14 @@ async def learn(connection: Connection, event: Event) -> None:
                 _person(event.person), event.function, event.authorisation.signed_by,
                 event.authorisation.signed_on,
             ))  # fmt: skip
-        case habilitation_events.HabilitationActivated() if event.role == "head":
-            await recipients.head_account(
-                connection, uuid.UUID(event.organisation_id), uuid.UUID(event.account_id)
+        case habilitation_events.HabilitationActivated():
+            await recipients.habilitation_activated(
+                connection, uuid.UUID(event.habilitation_id), uuid.UUID(event.account_id)
             )
+            if event.role == "head":
+                await recipients.head_account(
+                    connection, uuid.UUID(event.organisation_id), uuid.UUID(event.account_id)
+                )
         case habilitation_events.RgcTookOffice():
             await recipients.rgc_changed(
                 connection, uuid.UUID(event.organisation_id), uuid.UUID(event.rgc_account_id)
