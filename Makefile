@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_LINK_MODE := copy
 
-.PHONY: help install run demo test test-unit lint format schemas bench up down clean
+.PHONY: help install run demo test test-unit faults security soak hardening lint format schemas bench up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,20 @@ test: install lint ## lint, then every test (starts a real Kafka and PostgreSQL)
 
 test-unit: install ## only the tests that need no Kafka or PostgreSQL
 	$(PY) -m pytest -m "not infra"
+
+faults: install ## issue 9's fault injection: brokers, databases, services killed, poison events, SMTP down
+	$(PY) -m pytest -m faults
+
+security: install ## hostile input: the authorisation matrix, fuzzing, tokens, brute force, sizes, secrets, Kafka ACLs
+	$(PY) -m pytest -m security
+
+soak: install ## the bounded load run (10 min, 20 OFs, 200 people), then the reconciliation of every service
+	KAIROS_SOAK_SECONDS=600 KAIROS_SOAK_ORGANISATIONS=20 KAIROS_SOAK_PEOPLE=10 KAIROS_SOAK_WORKERS=12 \
+	  $(PY) -m pytest -m soak -s
+
+hardening: install ## faults, security and the full soak in one run (see the README's Tests section)
+	KAIROS_SOAK_SECONDS=600 KAIROS_SOAK_ORGANISATIONS=20 KAIROS_SOAK_PEOPLE=10 KAIROS_SOAK_WORKERS=12 \
+	  $(PY) -m pytest -m "faults or security or soak" -s
 
 lint: install ## ruff, formatting, mypy (strict), import-linter contracts
 	$(PY) -m ruff check .

@@ -169,7 +169,7 @@ class Operator:
         self.login_id, self.provisional_password = login_id[1], password[1].strip()
         self.token = await first_login(self.identity, self.login_id, self.provisional_password)
 
-    async def _send(self, client: httpx.AsyncClient, method: str, path: str) -> httpx.Response:
+    async def send(self, client: httpx.AsyncClient, method: str, path: str) -> httpx.Response:
         response = await client.request(method, path, headers=bearer(self.token))
         if response.status_code == httpx.codes.UNAUTHORIZED:
             self.token = await login(self.identity, self.login_id)
@@ -177,10 +177,10 @@ class Operator:
         return response
 
     async def get(self, path: str, client: httpx.AsyncClient) -> dict[str, Any]:
-        return expect(await self._send(client, "GET", path), 200)
+        return expect(await self.send(client, "GET", path), 200)
 
     async def post(self, path: str, status: int) -> dict[str, Any]:
-        return expect(await self._send(self.identity, "POST", path), status)
+        return expect(await self.send(self.identity, "POST", path), status)
 
 
 @dataclass(frozen=True)

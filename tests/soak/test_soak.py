@@ -1,0 +1,76 @@
+"""The bounded load run (:mod:`kairos_devstack.soak`) against a fresh `make run` stack: nothing
+answered wrong under load, and once the platform settled `kairos reconcile` finds the four
+services agreeing with the events. Its size comes from the environment: the short default
+fits CI; `make soak` runs 10 minutes, 20 OFs and 200 people."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kairos_cli.reconcile import reconcile_databases
+from kairos_devstack.paths import state_dir
+from kairos_devstack.postgres import HOST, SUPERUSER
+from kairos_devstack.soak import run_soak, summary
+from kairos_devstack.stack_process import StackProcess, stack_process
+from kairos_devstack.story_clients import Endpoints, wait_for
+from kairos_devstack.topics import SERVICES
+
+pytestmark = [pytest.mark.soak, pytest.mark.slow, pytest.mark.infra]
+
+
+def _setting(name: str, default: float) -> float:
+    return float(os.environ.get(f"KAIROS_SOAK_{name}", default))
+
+
+@pytest.fixture
+def stack() -> Iterator[StackProcess]:
+    root = Path(tempfile.mkdtemp(prefix="kairos-test-soak-"))
+    root.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder inside
+    try:
+        with stack_process(root) as running:
+            running.wait_ready()
+            yield running
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_under_load_nothing_is_wrong_and_the_services_agree_afterwards(
+    stack: StackProcess,
+) -> None:
+    endpoints = Endpoints.of_local_stack(stack.root, stack.ports)
+    report = await run_soak(
+        endpoints,
+        seconds=_setting("SECONDS", 45),
+        organisations=int(_setting("ORGANISATIONS", 4)),
+        people=int(_setting("PEOPLE", 4)),
+        workers=int(_setting("WORKERS", 6)),
+    )
+    dsns = {
+        service: f"postgresql://{SUPERUSER}@{HOST}:{stack.ports.postgres}/{service}"
+        for service in SERVICES
+    }
+    found: list[object] = []
+
+    async def agreed() -> bool | None:
+        found[:] = await reconcile_databases(dsns)
+        return True if not found else None
+
+    try:
+        await wait_for(agreed, "the services to agree", timeout=180)
+    finally:
+        outcome = {**summary(report), "disagreements": [str(d) for d in found[:20]]}
+        reports = state_dir().parent / "reports"
+        reports.mkdir(parents=True, exist_ok=True)
+        (reports / "soak.json").write_text(json.dumps(outcome, indent=2), encoding="utf-8")
+        print("\nsoak:", json.dumps(outcome, indent=2))  # noqa: T201 - the run's report
+    assert report.wrong == []
+    accepted = {k: v for k, v in report.outcomes.items() if k.endswith(":accepted")}
+    assert accepted.get("declare:accepted", 0) > 0
+    assert accepted.get("login:accepted", 0) > 0
