@@ -1,4 +1,5 @@
-"""What every command group shares: the services, failing clearly, Kafka options, JSON output."""
+"""What every command group shares: the services, failing clearly, Kafka options (the address,
+and the security settings the services use), JSON output."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 import typer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError
+from pydantic import ValidationError
+
+from kairos_shared.kafka_settings import KafkaSecuritySettings
 
 SERVICES = ("identity", "habilitation", "declaration", "notification")
 DEFAULT_KAFKA = "127.0.0.1:9092"
@@ -46,6 +50,25 @@ class CliError(Exception):
 def fail(message: str, exit_code: int = 1) -> NoReturn:
     """Stop the command: ``message`` on stderr and a non-zero exit code."""
     raise CliError(message, exit_code)
+
+
+def kafka_security() -> KafkaSecuritySettings:
+    """How the Kafka commands authenticate and encrypt: the services' own variables
+    (``KAIROS_KAFKA_SECURITY_PROTOCOL``, ``KAIROS_KAFKA_SASL_USERNAME`` …, see .env.example),
+    read from the environment; an operator gives the commands a principal of their own."""
+    try:
+        return KafkaSecuritySettings()
+    except ValidationError as error:
+        variables = {
+            name: str(getattr(field.validation_alias, "choices", [name])[0])
+            for name, field in KafkaSecuritySettings.model_fields.items()
+        }
+        problems = [
+            f"  {variables.get(str(item['loc'][0]), item['loc'][0]) if item['loc'] else '?'}: "
+            f"{item['msg']}"
+            for item in error.errors()
+        ]
+        fail("the Kafka security settings are invalid:\n" + "\n".join(problems), 2)
 
 
 def report(error: CliError) -> NoReturn:

@@ -22,10 +22,13 @@ from kairos_cli.common import (
     fail,
     group_offsets,
     guarded,
+    kafka_security,
     run,
     table,
 )
 from kairos_shared.dead_letters import DeadLetter, dead_letter_topic, replay_dead_letters
+from kairos_shared.kafka import kafka_client_options
+from kairos_shared.kafka_settings import KafkaSecuritySettings
 
 REPLAY_GROUP = "kairos-dlq-replay"
 """The consumer group whose committed offsets on a dead-letter topic say what was replayed."""
@@ -54,8 +57,12 @@ def dlq_topic(target: str) -> str:
     return target if target.endswith(".dlq") else dead_letter_topic(target)
 
 
-async def _require_topic(bootstrap_servers: str, topic: str) -> None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers.split(","))
+async def _require_topic(
+    bootstrap_servers: str, topic: str, security: KafkaSecuritySettings | None
+) -> None:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers.split(","), **kafka_client_options(security)
+    )
     try:
         async with asyncio.timeout(KAFKA_TIMEOUT_SECONDS):
             await consumer.start()
@@ -68,10 +75,14 @@ async def _require_topic(bootstrap_servers: str, topic: str) -> None:
         fail(f"the topic {topic} does not exist on Kafka at {bootstrap_servers}")
 
 
-async def _replayed_up_to(bootstrap_servers: str, topic: str, group: str) -> dict[int, int]:
+async def _replayed_up_to(
+    bootstrap_servers: str, topic: str, group: str, security: KafkaSecuritySettings | None
+) -> dict[int, int]:
     """Per partition of ``topic``, the offset the replay group committed (what is before it
     has been replayed)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","))
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers.split(","), **kafka_client_options(security)
+    )
     await admin.start()
     try:
         committed = await group_offsets(admin, group)
@@ -81,17 +92,23 @@ async def _replayed_up_to(bootstrap_servers: str, topic: str, group: str) -> dic
 
 
 async def read_dead_letters(
-    bootstrap_servers: str, topic: str, *, group: str = REPLAY_GROUP, idle_timeout: float = 1.0
+    bootstrap_servers: str,
+    topic: str,
+    *,
+    group: str = REPLAY_GROUP,
+    idle_timeout: float = 1.0,
+    security: KafkaSecuritySettings | None = None,
 ) -> list[dict[str, Any]]:
     """Every dead letter on ``topic`` (oldest first per partition), each with its partition and
     whether ``group`` replayed it already. Reads without a group: commits nothing."""
-    await _require_topic(bootstrap_servers, topic)
+    await _require_topic(bootstrap_servers, topic, security)
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap_servers.split(","),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **kafka_client_options(security),
     )
     records: list[Any] = []
     try:
@@ -102,7 +119,7 @@ async def read_dead_letters(
                     records.extend(partition_records)
         finally:
             await consumer.stop()
-        replayed = await _replayed_up_to(bootstrap_servers, topic, group)
+        replayed = await _replayed_up_to(bootstrap_servers, topic, group, security)
     except KafkaError as error:
         fail(f"reading {topic} failed: {type(error).__name__}: {error}")
     letters = []
@@ -122,7 +139,7 @@ def list_(target: Target, kafka: KafkaOption = DEFAULT_KAFKA, as_json: JsonOptio
     """List the dead letters of a service or topic: where each came from, which consumer
     failed, why, and whether it was replayed."""
     topic = dlq_topic(target)
-    letters = run(read_dead_letters(kafka, topic))
+    letters = run(read_dead_letters(kafka, topic, security=kafka_security()))
     if as_json:
         echo_json(letters)
         return
@@ -146,10 +163,14 @@ def list_(target: Target, kafka: KafkaOption = DEFAULT_KAFKA, as_json: JsonOptio
     typer.echo(f"{len(letters)} dead letter(s) on {topic}, {waiting} not replayed")
 
 
-async def _replay(bootstrap_servers: str, topic: str, group: str) -> int:
-    await _require_topic(bootstrap_servers, topic)
+async def _replay(
+    bootstrap_servers: str, topic: str, group: str, security: KafkaSecuritySettings
+) -> int:
+    await _require_topic(bootstrap_servers, topic, security)
     try:
-        return await replay_dead_letters(bootstrap_servers, topic, group_id=group)
+        return await replay_dead_letters(
+            bootstrap_servers, topic, group_id=group, security=security
+        )
     except KafkaError as error:
         fail(f"the replay of {topic} stopped: {type(error).__name__}: {error}; run it again "
              "to resume (what was replayed is not replayed twice)")  # fmt: skip
@@ -165,5 +186,5 @@ def replay(
     The consumer that failed applies it again; the others recognise its event id and skip it.
     """
     topic = dlq_topic(target)
-    replayed = run(_replay(kafka, topic, group))
+    replayed = run(_replay(kafka, topic, group, kafka_security()))
     typer.echo(f"replayed {replayed} dead letter(s) from {topic}")

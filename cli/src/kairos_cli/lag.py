@@ -27,10 +27,13 @@ from kairos_cli.common import (
     fail,
     group_offsets,
     guarded,
+    kafka_security,
     run,
     service_name,
     table,
 )
+from kairos_shared.kafka import kafka_client_options
+from kairos_shared.kafka_settings import KafkaSecuritySettings
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,11 @@ def group_prefix(service: str) -> str:
 
 
 async def _committed(
-    bootstrap_servers: str, prefixes: dict[str, str]
+    bootstrap_servers: str, prefixes: dict[str, str], security: KafkaSecuritySettings | None
 ) -> list[tuple[str, str, TopicPartition, int]]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","))
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers.split(","), **kafka_client_options(security)
+    )
     await admin.start()
     try:
         groups = sorted({str(group[0]) for group in await admin.list_consumer_groups()})
@@ -76,11 +81,15 @@ async def _committed(
 
 
 async def _end_offsets(
-    bootstrap_servers: str, partitions: list[TopicPartition]
+    bootstrap_servers: str, partitions: list[TopicPartition], security: KafkaSecuritySettings | None
 ) -> dict[TopicPartition, int]:
     if not partitions:
         return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers.split(","), group_id=None)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers.split(","),
+        group_id=None,
+        **kafka_client_options(security),
+    )
     await consumer.start()
     try:
         ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
@@ -89,13 +98,16 @@ async def _end_offsets(
     return ends
 
 
-async def consumer_lag(bootstrap_servers: str, services: list[str]) -> list[PartitionLag]:
+async def consumer_lag(
+    bootstrap_servers: str, services: list[str], security: KafkaSecuritySettings | None = None
+) -> list[PartitionLag]:
     """The lag of every committed partition of the services' consumer groups."""
     prefixes = {service: group_prefix(service) for service in services}
     try:
         async with asyncio.timeout(KAFKA_TIMEOUT_SECONDS):
-            committed = await _committed(bootstrap_servers, prefixes)
-            ends = await _end_offsets(bootstrap_servers, sorted({c[2] for c in committed}))
+            committed = await _committed(bootstrap_servers, prefixes, security)
+            partitions = sorted({c[2] for c in committed})
+            ends = await _end_offsets(bootstrap_servers, partitions, security)
     except (KafkaError, TimeoutError, OSError) as error:
         fail(f"Kafka at {bootstrap_servers} does not answer: {type(error).__name__}: {error}")
     lags = [
@@ -115,7 +127,7 @@ def lag(
 ) -> None:
     """Consumer lag per group, topic and partition, and the total per service."""
     services = [service_name(service)] if service else list(SERVICES)
-    lags = run(consumer_lag(kafka, services))
+    lags = run(consumer_lag(kafka, services, kafka_security()))
     totals = {name: sum(x.lag for x in lags if x.service == name) for name in services}
     if as_json:
         echo_json({"partitions": [x.as_dict() for x in lags], "totals": totals})

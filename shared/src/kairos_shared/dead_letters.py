@@ -24,6 +24,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
+from kairos_shared.kafka import kafka_client_options
+from kairos_shared.kafka_settings import KafkaSecuritySettings
 from kairos_shared.logging import redact_text
 from kairos_shared.metrics import ServiceMetrics
 
@@ -120,7 +122,11 @@ async def _read_all(consumer: AIOKafkaConsumer, idle_timeout: float) -> list[Any
 
 
 async def list_dead_letters(
-    bootstrap_servers: str, dlq_topic: str, *, idle_timeout: float = 1.0
+    bootstrap_servers: str,
+    dlq_topic: str,
+    *,
+    idle_timeout: float = 1.0,
+    security: KafkaSecuritySettings | None = None,
 ) -> list[DeadLetter]:
     """Every dead letter still on ``dlq_topic``, oldest first (reads, commits nothing)."""
     # No group: every partition is assigned and, with nothing committed, read from the start.
@@ -130,6 +136,7 @@ async def list_dead_letters(
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **kafka_client_options(security),
     )
     await consumer.start()
     try:
@@ -145,6 +152,7 @@ async def replay_dead_letters(
     *,
     group_id: str = "kairos-dlq-replay",
     idle_timeout: float = 2.0,
+    security: KafkaSecuritySettings | None = None,
 ) -> int:
     """Put every dead letter not replayed yet back on its original topic; returns how many.
 
@@ -157,9 +165,13 @@ async def replay_dead_letters(
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **kafka_client_options(security),
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers.split(","), enable_idempotence=True, acks="all"
+        bootstrap_servers=bootstrap_servers.split(","),
+        enable_idempotence=True,
+        acks="all",
+        **kafka_client_options(security),
     )
     await asyncio.gather(consumer.start(), producer.start())
     replayed = 0
@@ -194,13 +206,14 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("KAIROS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
     )
     args = parser.parse_args(argv)
+    security = KafkaSecuritySettings()  # KAIROS_KAFKA_SECURITY_PROTOCOL … as the services
     topic = args.topic if args.topic.endswith(".dlq") else dead_letter_topic(args.topic)
     if args.command == "list":
-        letters = asyncio.run(list_dead_letters(args.bootstrap_servers, topic))
+        letters = asyncio.run(list_dead_letters(args.bootstrap_servers, topic, security=security))
         for letter in letters:
             print(json.dumps(dataclasses.asdict(letter), ensure_ascii=False))  # noqa: T201 - CLI
         return 0
-    replayed = asyncio.run(replay_dead_letters(args.bootstrap_servers, topic))
+    replayed = asyncio.run(replay_dead_letters(args.bootstrap_servers, topic, security=security))
     print(f"replayed {replayed} dead letter(s) from {topic}")  # noqa: T201 - CLI output
     return 0
 

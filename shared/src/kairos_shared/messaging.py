@@ -19,7 +19,7 @@ from faststream.kafka import KafkaBroker
 
 from kairos_shared.dead_letters import DeadLetterPublisher
 from kairos_shared.inbox import IdempotentConsumer
-from kairos_shared.kafka import bootstrap_kafka
+from kairos_shared.kafka import bootstrap_kafka, kafka_client_options
 from kairos_shared.metrics import ServiceMetrics
 from kairos_shared.relay import OutboxRelay
 from kairos_shared.settings import ServiceSettings
@@ -77,6 +77,7 @@ class Messaging:
             client_id=f"{self.settings.service_name}-dead-letters",
             enable_idempotence=True,
             acks="all",
+            **kafka_client_options(self.settings),
         )
         if self.consumers is not None:
             prefix = self.settings.consumer_group_prefix or f"kairos-{self.settings.service_name}"
@@ -98,6 +99,7 @@ class Messaging:
                 self.settings.kafka_bootstrap_servers,
                 client_id=self.settings.service_name,
                 metrics=self.metrics,
+                security=self.settings,
             )
         self._connecting = asyncio.create_task(self._connect())
 
@@ -109,7 +111,7 @@ class Messaging:
             try:
                 # A bare client first: a FastStream broker whose start() failed leaks its
                 # producer, so the broker is only started once Kafka has answered.
-                await bootstrap_kafka(self.settings.kafka_bootstrap_servers)
+                await bootstrap_kafka(self.settings.kafka_bootstrap_servers, self.settings)
                 await self.dead_letter_producer.start()
                 await self.broker.start()
             except Exception as error:  # noqa: BLE001 - any failure to connect is retried

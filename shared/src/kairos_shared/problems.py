@@ -7,6 +7,7 @@ that do not validate get a 422 whose ``errors`` list every bad field by its JSON
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ class Problem(Exception):  # noqa: N818 - RFC 9457 calls it a problem
     type: str = "about:blank"
     errors: list[FieldError] = field(default_factory=list)
     extensions: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    """Response headers that go with it (``Retry-After`` for a 429)."""
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -80,8 +83,64 @@ def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
 
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
     return JSONResponse(
-        problem.body(instance=request.url.path), status_code=problem.status, media_type=MEDIA_TYPE
+        problem.body(instance=request.url.path),
+        status_code=problem.status,
+        media_type=MEDIA_TYPE,
+        headers=problem.headers or None,
     )
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; a 422 lists each bad field in `errors`.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+"""What every refusal's body is (extensions such as ``retry_after`` are additional members)."""
+
+
+def document_problems(app: FastAPI) -> None:
+    """Declare in the app's OpenAPI document what its handlers answer: a 422 and every other
+    error status (``default``) are ``application/problem+json`` :data:`PROBLEM_SCHEMA` bodies,
+    not FastAPI's ``HTTPValidationError``."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        content = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = {"description": "Invalid request", "content": content}
+                responses.setdefault("default", {"description": "Refused", "content": content})
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for replaced in ("HTTPValidationError", "ValidationError"):  # unless still referred to
+            if f'"#/components/schemas/{replaced}"' not in json.dumps(document):
+                schemas.pop(replaced, None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise it
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -25,6 +25,8 @@ import structlog
 from aiokafka import AIOKafkaProducer
 
 from kairos_shared.db import Connection
+from kairos_shared.kafka import kafka_client_options
+from kairos_shared.kafka_settings import KafkaSecuritySettings
 from kairos_shared.metrics import ServiceMetrics
 from kairos_shared.outbox import NOTIFY_CHANNEL
 
@@ -77,6 +79,7 @@ class OutboxRelay:
         client_id: str,
         settings: RelaySettings | None = None,
         metrics: ServiceMetrics | None = None,
+        security: KafkaSecuritySettings | None = None,
     ) -> None:
         self.pool = pool
         self.metrics = metrics
@@ -88,6 +91,7 @@ class OutboxRelay:
             enable_idempotence=True,  # forces acks=all: a retried send is never written twice
             acks="all",
             linger_ms=self.settings.linger_ms,
+            **kafka_client_options(security),
         )
         self._wake = asyncio.Event()
         self.published = 0

@@ -21,13 +21,15 @@ from pathlib import Path
 import asyncpg
 import structlog
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
 from kairos_shared.contracts import contracts_router
 from kairos_shared.correlation import CorrelationIdMiddleware
 from kairos_shared.db import create_pool, ping
 from kairos_shared.health import health_router
+from kairos_shared.limits import limit_body_size
 from kairos_shared.logging import configure_logging
 from kairos_shared.messaging import ConsumerFactory, Messaging
 from kairos_shared.metrics import (
@@ -39,7 +41,12 @@ from kairos_shared.metrics import (
 )
 from kairos_shared.migrations import apply_migrations
 from kairos_shared.periodic import PeriodicJob
-from kairos_shared.problems import install_problem_handlers
+from kairos_shared.problems import (
+    document_problems,
+    install_problem_handlers,
+    invalid_fields,
+    problem_response,
+)
 from kairos_shared.settings import ServiceSettings
 from kairos_shared.tracing import Tracing, TracingMiddleware, build_tracer_provider
 
@@ -116,10 +123,13 @@ def create_service_app(
         await ping(resources.require_pool(), settings.readiness_timeout_seconds)
 
     app = FastAPI(title=title, lifespan=lifespan)
+    limit_body_size(app, settings.http_max_body_bytes)  # innermost: the 413s are logged, counted
     app.add_middleware(CorrelationIdMiddleware)
     app.add_middleware(TracingMiddleware, tracing=tracing)  # outside: logs carry the trace id
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_problem_handlers(app)
+    _refuse_unstorable_text(app)
+    document_problems(app)
     app.state.resources = resources
     app.include_router(
         health_router(
@@ -136,6 +146,21 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def _refuse_unstorable_text(app: FastAPI) -> None:
+    """Text PostgreSQL cannot store (a NUL character) is the request's fault: a 422, not a 500.
+    The statement failed, so its transaction changed nothing."""
+
+    async def on_unstorable(request: Request, _error: Exception) -> JSONResponse:
+        detail = "text must not contain NUL (U+0000) characters"
+        return problem_response(invalid_fields([], detail=detail), request)
+
+    for error in (
+        asyncpg.exceptions.CharacterNotInRepertoireError,
+        asyncpg.exceptions.UntranslatableCharacterError,
+    ):
+        app.add_exception_handler(error, on_unstorable)
 
 
 @asynccontextmanager

@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from kairos_shared.jwks import parse_jwks
+from kairos_shared.kafka_settings import KafkaSecuritySettings
+from kairos_shared.limits import DEFAULT_MAX_BODY_BYTES
 
 
-class ServiceSettings(BaseSettings):
-    """What a service process needs to run: its database, Kafka, its HTTP port, logging."""
+class ServiceSettings(KafkaSecuritySettings):
+    """What a service process needs to run: its database, Kafka (its security settings are
+    :class:`KafkaSecuritySettings`), its HTTP port, logging."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True, validate_by_name=True)
 
@@ -46,6 +49,9 @@ class ServiceSettings(BaseSettings):
     """The collector's OTLP/HTTP base URL (``http://collector:4318``; ``/v1/traces`` is added);
     unset: the exporter's default (``OTEL_EXPORTER_OTLP_…`` variables, else localhost:4318)."""
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    http_max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1)
+    """The largest request body the HTTP API reads; a larger one is refused with a 413
+    (:mod:`kairos_shared.limits`). The default fits a 5000-row attendance batch."""
     kafka_connect_retry_max_seconds: float = Field(default=10.0, gt=0)
     outbox_relay_enabled: bool = True
     consumer_group_prefix: str | None = None

@@ -126,6 +126,7 @@ class TokenVerifier:
                     "require": ["exp", "iat", "sub", "sid", "aud", "iss"],
                     "verify_exp": False,
                     "verify_iat": False,
+                    "verify_nbf": False,
                 },
             )
         except jwt.PyJWTError as error:
@@ -136,6 +137,9 @@ class TokenVerifier:
             raise InvalidTokenError("token expired")
         if payload["iat"] - leeway > instant:
             raise InvalidTokenError("token issued in the future")
+        not_before = payload.get("nbf", payload["iat"])
+        if not isinstance(not_before, int | float) or not_before - leeway > instant:
+            raise InvalidTokenError("token not valid yet")
         return AccessClaims(
             account_id=payload["sub"],
             organisation_id=payload.get("org"),

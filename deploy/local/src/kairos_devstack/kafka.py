@@ -4,6 +4,13 @@
 run reuses them). ``KafkaCluster.start`` formats each node's storage and starts it; one node is
 broker and controller at once (``--standalone``), three nodes form a static quorum with
 replication 3 and ``min.insync.replicas=2`` for fault tests.
+
+Security (tests of deploy/kafka/acls.toml): ``listener_protocol="SASL_PLAINTEXT"`` makes the
+broker port a SASL listener, ``scram_credentials`` are created when the storage is formatted
+(``kafka-storage format --add-scram``), and :func:`sasl_scram_properties` gives the listener's
+SCRAM settings; the controller listener stays PLAINTEXT on the loopback interface.
+``ensure_tools_jar`` adds Kafka's command-line tools (``AclCommand``) to the jars, for
+:mod:`kairos_devstack.kafka_acls`.
 """
 
 from __future__ import annotations
@@ -66,6 +73,73 @@ def ensure_jars() -> Path:
     return libs
 
 
+def ensure_tools_jar() -> Path:
+    """The kafka-tools jar (``AclCommand``…), resolved by Maven the first time. Only that jar:
+    its dependencies are the broker's (:func:`ensure_jars`), run with ``libs/*`` on the
+    classpath; the broker's own classpath does not get it."""
+    jar = cache_dir() / "kafka" / kafka_version() / "tools" / f"kafka-tools-{kafka_version()}.jar"
+    if jar.exists():
+        return jar
+    if shutil.which("mvn") is None:
+        raise StartupError("Maven (mvn) is needed to fetch Kafka's tools from Maven Central")
+    result = subprocess.run(
+        [
+            "mvn",
+            "-B",
+            "-q",
+            "-f",
+            str(kafka_pom()),
+            "dependency:copy",
+            f"-Dartifact=org.apache.kafka:kafka-tools:{kafka_version()}",
+            f"-DoutputDirectory={jar.parent}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0 or not jar.exists():
+        raise StartupError(f"Maven could not resolve kafka-tools:\n{result.stdout}{result.stderr}")
+    return jar
+
+
+_SCRAM_VALUE = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+@dataclass(frozen=True)
+class ScramCredential:
+    """A SCRAM user created when the storage is formatted (``--add-scram``)."""
+
+    username: str
+    password: str
+    mechanism: str = "SCRAM-SHA-512"
+
+    def __post_init__(self) -> None:
+        for value in (self.username, self.password):
+            if not _SCRAM_VALUE.fullmatch(value):
+                raise ValueError("SCRAM names and passwords here: letters, digits, . _ ~ - only")
+
+    @property
+    def format_argument(self) -> str:
+        return f"{self.mechanism}=[name={self.username},password={self.password}]"
+
+
+def sasl_scram_properties(listener: str, inter_broker: ScramCredential) -> dict[str, str]:
+    """A SASL listener's SCRAM settings; the broker authenticates to itself (inter-broker) as
+    ``inter_broker``, which must be a super user when an authorizer is on."""
+    jaas = (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{inter_broker.username}" password="{inter_broker.password}";'
+    )
+    name = listener.lower()
+    mechanism = inter_broker.mechanism.lower()
+    return {
+        "sasl.enabled.mechanisms": inter_broker.mechanism,
+        "sasl.mechanism.inter.broker.protocol": inter_broker.mechanism,
+        f"listener.name.{name}.sasl.enabled.mechanisms": inter_broker.mechanism,
+        f"listener.name.{name}.{mechanism}.sasl.jaas.config": jaas,
+    }
+
+
 @dataclass(frozen=True)
 class KafkaNodeConfig:
     node_id: int
@@ -83,17 +157,21 @@ class KafkaNodeConfig:
 
 
 def server_properties(
-    node: KafkaNodeConfig, voters: list[KafkaNodeConfig], extra: Mapping[str, str]
+    node: KafkaNodeConfig,
+    voters: list[KafkaNodeConfig],
+    extra: Mapping[str, str],
+    listener_protocol: str = "PLAINTEXT",
 ) -> str:
     replication = min(3, len(voters))
+    listener = listener_protocol  # the broker listener is named after its protocol
     props = {
         "process.roles": "broker,controller",
         "node.id": str(node.node_id),
-        "listeners": f"PLAINTEXT://{node.bootstrap},CONTROLLER://{node.controller}",
-        "advertised.listeners": f"PLAINTEXT://{node.bootstrap}",
+        "listeners": f"{listener}://{node.bootstrap},CONTROLLER://{node.controller}",
+        "advertised.listeners": f"{listener}://{node.bootstrap}",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "inter.broker.listener.name": listener,
+        "listener.security.protocol.map": f"CONTROLLER:PLAINTEXT,{listener}:{listener_protocol}",
         "log.dirs": str(node.data_dir / "log"),
         "auto.create.topics.enable": "false",
         "num.partitions": "3",
@@ -125,6 +203,8 @@ class KafkaCluster:
     extra_properties: Mapping[str, str] = field(default_factory=dict)
     heap: str = "512m"
     processes: dict[int, ManagedProcess] = field(default_factory=dict)
+    listener_protocol: str = "PLAINTEXT"
+    scram_credentials: tuple[ScramCredential, ...] = ()
 
     @property
     def bootstrap_servers(self) -> str:
@@ -138,12 +218,20 @@ class KafkaCluster:
         *,
         extra_properties: Mapping[str, str] | None = None,
         heap: str = "512m",
+        listener_protocol: str = "PLAINTEXT",
+        scram_credentials: tuple[ScramCredential, ...] = (),
     ) -> KafkaCluster:
         nodes = [
             KafkaNodeConfig(i + 1, broker, controller, base_dir / f"node-{i + 1}")
             for i, (broker, controller) in enumerate(ports)
         ]
-        return cls(nodes=nodes, extra_properties=dict(extra_properties or {}), heap=heap)
+        return cls(
+            nodes=nodes,
+            extra_properties=dict(extra_properties or {}),
+            heap=heap,
+            listener_protocol=listener_protocol,
+            scram_credentials=tuple(scram_credentials),
+        )
 
     def _java(self, libs: Path, main: str, *args: str) -> list[str]:
         log4j = repository_root() / "deploy" / "kafka" / "log4j2.yaml"
@@ -172,6 +260,8 @@ class KafkaCluster:
         ]
         if len(self.nodes) == 1:
             args.append("--standalone")
+        for credential in self.scram_credentials:
+            args += ["--add-scram", credential.format_argument]
         result = subprocess.run(
             self._java(libs, "kafka.tools.StorageTool", *args),
             capture_output=True,
@@ -195,7 +285,7 @@ class KafkaCluster:
         for node in self.nodes:
             node.data_dir.mkdir(parents=True, exist_ok=True)
             (node.data_dir / "server.properties").write_text(
-                server_properties(node, self.nodes, self.extra_properties)
+                server_properties(node, self.nodes, self.extra_properties, self.listener_protocol)
             )
             self._format(libs, node, cluster_id)
 

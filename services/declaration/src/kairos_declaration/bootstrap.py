@@ -58,7 +58,9 @@ def create_app(
     for tests and embedding."""
     settings = settings or DeclarationSettings()
     clock = clock or system_clock(settings.clock_offset_file)
-    broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+    broker = make_broker(
+        settings.kafka_bootstrap_servers, client_id=settings.service_name, security=settings
+    )
     tokens = jwks_client_from_settings(settings, http=jwks_http)
 
     def consumers(pool: asyncpg.Pool, dead_letters: DeadLetterPublisher) -> Iterable[Subscription]:

@@ -66,7 +66,9 @@ def create_app(
     """The service; `clock` and `jwks_http` (how the identity service's keys are fetched) are
     for tests and embedding."""
     settings = settings or HabilitationSettings()
-    broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+    broker = make_broker(
+        settings.kafka_bootstrap_servers, client_id=settings.service_name, security=settings
+    )
 
     def consumers(pool: asyncpg.Pool, dead_letters: DeadLetterPublisher) -> Iterable[Subscription]:
         return subscriptions(app.state.habilitation, pool, dead_letters)

@@ -67,7 +67,9 @@ def identity_context(
 
 def create_app(settings: IdentitySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or IdentitySettings()
-    broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+    broker = make_broker(
+        settings.kafka_bootstrap_servers, client_id=settings.service_name, security=settings
+    )
 
     async def deadlines() -> object:
         return await apply_deadlines(app.state.identity)

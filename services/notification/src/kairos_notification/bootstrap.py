@@ -48,7 +48,9 @@ def create_app(
     """The service; `clock`, `jwks_http` and `mailer` are for tests and embedding."""
     settings = settings or NotificationSettings()
     clock = clock or system_clock(settings.clock_offset_file)
-    broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+    broker = make_broker(
+        settings.kafka_bootstrap_servers, client_id=settings.service_name, security=settings
+    )
     tokens = jwks_client_from_settings(settings, http=jwks_http)
 
     def consumers(pool: asyncpg.Pool, dead_letters: DeadLetterPublisher) -> Iterable[Subscription]:

@@ -11,6 +11,7 @@ session (K9, §6); every end of a session is an event.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -57,13 +58,14 @@ async def _refuse_if_throttled(
     decision = context.throttle.decide(state, now)
     if not decision.allowed:
         assert decision.retry_after is not None
-        seconds = max(1, int((decision.retry_after - now).total_seconds()))
+        seconds = max(1, math.ceil((decision.retry_after - now).total_seconds()))
         raise Problem(
             status=429,
             title="Too many failed logins",
             type="login-throttled",
             detail=f"too many failed logins; try again in {seconds} s",
             extensions={"retry_after": decision.retry_after.isoformat(), "locked": decision.locked},
+            headers={"Retry-After": str(seconds)},
         )
 
 
