@@ -36,8 +36,11 @@ from kairos_devstack.processes import free_port
 from kairos_devstack.topics import create_topics
 
 INFRA_FIXTURES = frozenset(
-    {"kafka_bootstrap_servers", "postgres_admin_dsn", "database_url", "new_database", "kafka_topic"}
-)
+    {
+        "kafka_bootstrap_servers", "postgres_admin_dsn", "database_url", "new_database",
+        "module_new_database", "kafka_topic",
+    }
+)  # fmt: skip
 
 TopicFactory = Callable[..., Awaitable[str]]
 
@@ -117,6 +120,30 @@ def _with_database(dsn: str, database: str) -> str:
 async def new_database(postgres_admin_dsn: str) -> AsyncIterator[Callable[[], Awaitable[str]]]:
     """``await new_database()``: the URL of a new, empty database, dropped after the test (for
     tests that run several services, each owning its database)."""
+    names: list[str] = []
+    admin = await asyncpg.connect(postgres_admin_dsn)
+
+    async def create() -> str:
+        name = f"test_{uuid.uuid4().hex}"
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        names.append(name)
+        return _with_database(postgres_admin_dsn, name)
+
+    try:
+        yield create
+    finally:
+        for name in names:
+            with contextlib.suppress(asyncpg.PostgresError):
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def module_new_database(
+    postgres_admin_dsn: str,
+) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """``new_database`` for a platform that a test module's tests share: the databases are
+    dropped after the module's last test."""
     names: list[str] = []
     admin = await asyncpg.connect(postgres_admin_dsn)
 

@@ -27,6 +27,7 @@ from kairos_notification.service_layer.delivery import (
     Outcome,
     deliver_all_due,
 )
+from kairos_shared.access_hours import AccessCalendar, AccessHoursSettings
 from kairos_shared.clock import Clock, system_clock
 from kairos_shared.dead_letters import DeadLetterPublisher
 from kairos_shared.jwks import jwks_client_from_settings
@@ -94,6 +95,7 @@ def create_app(
         tokens=tokens,
         operators_mailbox=settings.operators_mailbox,
         observe_delivery=_email_counter(app),
+        calendar=AccessCalendar(AccessHoursSettings().rules()),
     )
     return app
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kairos_identity.service_layer.context import IdentityContext
+from kairos_identity.service_layer.session_access import check_open
 from kairos_identity.service_layer.sessions import current_session
 from kairos_shared.problems import Problem, unauthenticated
 from kairos_shared.tokens import AccessClaims, InvalidTokenError
@@ -39,13 +40,18 @@ async def any_session(
     return claims
 
 
-async def full_session(claims: Annotated[AccessClaims, Depends(any_session)]) -> AccessClaims:
-    """A session past its password change (K6, K7)."""
+async def full_session(
+    context: Context, claims: Annotated[AccessClaims, Depends(any_session)]
+) -> AccessClaims:
+    """A session past its password change (K6, K7); an OF role's only inside its organisation's
+    opening hours (K4). Logging out and changing one's password take any session."""
     if claims.password_change_only:
         raise Problem(
             status=403, title="Password change required", type="password-change-required",
             detail="provisional credentials only allow POST /v1/accounts/me/password",
         )  # fmt: skip
+    if claims.role != "operator" and claims.organisation_id is not None:
+        await check_open(context, claims.organisation_id)
     return claims
 
 

@@ -4,6 +4,7 @@ while their habilitation is not suspended (K14: the RGC must confirm it first)."
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from kairos_identity.adapters import organisations
@@ -50,5 +51,17 @@ async def _check_organisation_access(
             extensions={"organisation_status": status.value},
         )
     decision = context.calendar.decide(now, Zone(organisation.zone))
+    if not decision.open:
+        raise refusal(decision)
+
+
+async def check_open(context: IdentityContext, organisation_id: str) -> None:
+    """Refuse an OF role's request outside its organisation's opening hours (K4): a token got
+    before closing does not outlive the opening hours."""
+    async with context.pool.acquire() as connection:
+        organisation = await organisations.get(connection, uuid.UUID(organisation_id))
+    if organisation is None:
+        return
+    decision = context.calendar.decide(context.clock.now(), Zone(organisation.zone))
     if not decision.open:
         raise refusal(decision)

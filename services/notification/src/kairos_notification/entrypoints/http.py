@@ -37,7 +37,7 @@ async def current_reader(
 ) -> Reader:
     claims = await verified_claims(context.tokens, credentials, context.clock.now())
     async with context.pool.acquire() as connection:
-        return await reader_of(connection, claims)
+        return await reader_of(connection, claims, context.calendar, context.clock.now())
 
 
 CurrentReader = Annotated[Reader, Depends(current_reader)]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from kairos_notification.domain.delivery import RetryPolicy
 from kairos_notification.service_layer.delivery import DeliveryObserver, Mailer
 from kairos_notification.service_layer.queueing import Renderer
+from kairos_shared.access_hours import AccessCalendar, OpeningRules
 from kairos_shared.bearer import TokenCheck
 from kairos_shared.clock import Clock
 from kairos_shared.runtime import ServiceResources
@@ -28,6 +29,8 @@ class NotificationContext:
     """Where RGCs' incident reports go (CGU §4.1.3)."""
     observe_delivery: DeliveryObserver | None = None
     """Told each delivery's outcome and kind (the service's e-mail metrics)."""
+    calendar: AccessCalendar = field(default_factory=lambda: AccessCalendar(OpeningRules()))
+    """Opening hours (K4): OF roles read the log and report incidents only inside them."""
 
     @property
     def pool(self) -> asyncpg.Pool:

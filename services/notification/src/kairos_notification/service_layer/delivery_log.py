@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from kairos_notification.adapters import notifications, recipients
 from kairos_notification.adapters.notifications import Cursor, Notification, Page
 from kairos_notification.service_layer.context import SOURCE, NotificationContext
 from kairos_schemas.notification import NotificationFailed
 from kairos_shared import outbox
+from kairos_shared.access_hours import AccessCalendar, refusal
 from kairos_shared.db import Connection
 from kairos_shared.problems import Problem, forbidden, unauthenticated
 from kairos_shared.tokens import AccessClaims
+from kairos_shared.zones import Zone
 
 
 @dataclass(frozen=True)
@@ -27,12 +30,22 @@ class Reader:
         return self.role == "operator"
 
 
-async def reader_of(connection: Connection, claims: AccessClaims) -> Reader:
+async def reader_of(
+    connection: Connection, claims: AccessClaims, calendar: AccessCalendar, now: datetime
+) -> Reader:
+    """Who reads: a live session past its password change; an OF role only inside its
+    organisation's opening hours (K4)."""
     if await recipients.is_session_ended(connection, uuid.UUID(claims.session_id)):
         raise unauthenticated("this session has ended: log in again")
     if claims.password_change_only:
         raise forbidden("provisional credentials only allow changing the password")
     organisation = None if claims.organisation_id is None else uuid.UUID(claims.organisation_id)
+    if organisation is not None and claims.role != "operator":
+        known = await recipients.organisation(connection, organisation)
+        if known is not None:
+            decision = calendar.decide(now, Zone(known.zone))
+            if not decision.open:
+                raise refusal(decision)
     return Reader(uuid.UUID(claims.account_id), claims.role, organisation)
 
 
