@@ -1,0 +1,991 @@
+"""Fault injection against the platform run as real processes (``tests/faults``).
+
+:class:`FaultPlatform` starts what ``make run`` starts — Kafka (one broker, or three with
+replication 3 and ``min.insync.replicas=2``), PostgreSQL, the SMTP sink and the four services —
+each a child process this code can SIGKILL and restart by pid; the declaration service has a
+PostgreSQL server of its own so that it can be crashed alone. :func:`set_up_tenant` walks the
+story over HTTP up to a trainer allowed to declare. :class:`DeclarationStream` sends
+declarations, each with its own ``Idempotency-Key`` retried until a definitive answer, and keeps
+every accepted id; the ``*_tally`` and ``*_effects`` functions count, from the outside (Kafka
+topics, the services' tables, the SMTP sink), what became of them: lost, applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kairos_devstack.kafka import KafkaCluster
+from kairos_devstack.paths import repository_root
+from kairos_devstack.postgres import FAST_SETTINGS, EmbeddedPostgres
+from kairos_devstack.processes import ManagedProcess, StartupError, free_port, spawn
+from kairos_devstack.story_clients import (
+    PARIS,
+    Endpoints,
+    Operator,
+    bearer,
+    expect,
+    first_login,
+    login,
+    open_hours_ahead,
+    wait_for,
+)
+from kairos_devstack.testing import valid_siret
+from kairos_devstack.topics import SERVICES, create_platform_topics
+from kairos_schemas import declaration as declaration_events
+
+#: Short intervals and retries, so that a fault heals within a test's minutes.
+TUNING = {
+    "KAIROS_LOG_FORMAT": "json",
+    "KAIROS_IDENTITY_ARGON2_MEMORY_KIB": "8192",
+    "KAIROS_IDENTITY_ARGON2_TIME_COST": "1",
+    "KAIROS_IDENTITY_DEADLINES_INTERVAL_SECONDS": "5",
+    "KAIROS_HABILITATION_DEADLINES_INTERVAL_SECONDS": "5",
+    "KAIROS_NOTIFICATION_DELIVERY_INTERVAL_SECONDS": "1",
+    "KAIROS_NOTIFICATION_DELIVERY_FIRST_RETRY_SECONDS": "2",
+    "KAIROS_NOTIFICATION_DELIVERY_MAX_RETRY_SECONDS": "8",
+    "KAIROS_NOTIFICATION_DELIVERY_MAX_ATTEMPTS": "40",
+    "KAIROS_NOTIFICATION_SMTP_TIMEOUT_SECONDS": "5",
+}
+_DECLARATION_DB = "declaration"
+
+
+def reports_dir() -> Path:
+    return repository_root() / ".local" / "reports"
+
+
+def _signing_key_pem() -> str:
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+
+
+async def _http_ok(client: httpx.AsyncClient, url: str) -> bool:
+    try:
+        return (await client.get(url)).status_code == httpx.codes.OK
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class ChildProcess:
+    """A process of the platform that a test may kill (SIGKILL) and start again, by pid."""
+
+    name: str
+    argv: list[str]
+    logs: Path
+    ready_url: str
+    env: dict[str, str] | None = None
+    process: ManagedProcess | None = None
+    starts: int = 0
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.is_running()
+
+    def start(self) -> None:
+        """Spawned from the calling thread, which must outlive it (the event loop's)."""
+        if self.running:
+            return
+        self.starts += 1
+        self.process = spawn(
+            self.name, self.argv, log_path=self.logs / f"{self.name}.log", env=self.env,
+            stop_timeout=20,
+        )  # fmt: skip
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown of any kind, as when a machine or a container dies."""
+        if self.process is not None:
+            self.process.stop_signal = signal.SIGKILL
+            self.process.stop()
+            self.process = None
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL past the grace period."""
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+    async def wait_ready(self, timeout: float = 150.0) -> float:
+        """Seconds until ``ready_url`` answered 200; fails if the process exits first."""
+        started = time.monotonic()
+        async with httpx.AsyncClient(timeout=3.0) as client:
+            while not await _http_ok(client, self.ready_url):
+                if self.process is None or not self.process.is_running():
+                    tail = "" if self.process is None else self.process.log_tail()
+                    raise StartupError(f"{self.name} is not running:\n{tail}")
+                if time.monotonic() - started > timeout:
+                    raise StartupError(
+                        f"{self.name} not ready after {timeout:.0f}s:\n{self.process.log_tail()}"
+                    )
+                await asyncio.sleep(0.25)
+        return time.monotonic() - started
+
+
+@dataclass
+class ServiceProcess(ChildProcess):
+    service: str = ""
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass
+class SmtpSink(ChildProcess):
+    """The SMTP sink as a process (its mail lives in memory: :meth:`collect` keeps what it
+    received before a restart)."""
+
+    http_port: int = 0
+    smtp_port: int = 0
+    received: dict[str, str] = field(default_factory=dict)
+    """Sink id -> Message-ID of every message seen."""
+
+    async def collect(self) -> Counter[str]:
+        """Deliveries per Message-ID, everything received so far (restarts included)."""
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            response = await client.get(
+                f"http://127.0.0.1:{self.http_port}/api/v1/messages", params={"limit": 1_000_000}
+            )
+        for message in expect(response, 200)["messages"]:
+            self.received[message["ID"]] = message["MessageID"]
+        return Counter(self.received.values())
+
+
+@dataclass
+class FaultPlatform:
+    root: Path
+    kafka: KafkaCluster
+    postgres: EmbeddedPostgres
+    """identity, habilitation and notification's server."""
+    declaration_postgres: EmbeddedPostgres
+    """The declaration service's own server: crashed alone."""
+    smtp: SmtpSink
+    offset_file: Path
+    signing_key_pem: str = field(default_factory=_signing_key_pem, repr=False)
+    services: dict[str, list[ServiceProcess]] = field(default_factory=dict)
+
+    @classmethod
+    def plan(cls, root: Path, *, brokers: int = 1) -> FaultPlatform:
+        root.mkdir(parents=True, exist_ok=True)
+        root.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folders
+        logs = root / "logs"
+        ports = [(free_port(), free_port()) for _ in range(brokers)]
+        http_port, smtp_port = free_port(), free_port()
+        smtp = SmtpSink(
+            "smtp-sink",
+            [sys.executable, "-m", "kairos_devstack.smtp_sink",
+             "--smtp-port", str(smtp_port), "--http-port", str(http_port)],
+            logs, f"http://127.0.0.1:{http_port}/health/ready",
+            http_port=http_port, smtp_port=smtp_port,
+        )  # fmt: skip
+        platform = cls(
+            root=root,
+            kafka=KafkaCluster.plan(root / "kafka", ports, heap="384m"),
+            postgres=EmbeddedPostgres(root / "postgres", free_port(), settings=FAST_SETTINGS),
+            declaration_postgres=EmbeddedPostgres(
+                root / "postgres-declaration", free_port(), settings=FAST_SETTINGS
+            ),
+            smtp=smtp,
+            offset_file=root / "clock-offset",
+        )
+        for service in SERVICES:
+            platform.services[service] = [platform._service_process(service, 1)]
+        return platform
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def service(self, name: str, replica: int = 1) -> ServiceProcess:
+        return next(p for p in self.services[name] if p.name == f"{name}-{replica}")
+
+    def all_processes(self) -> list[ServiceProcess]:
+        return [process for replicas in self.services.values() for process in replicas]
+
+    def server_of(self, service: str) -> EmbeddedPostgres:
+        return self.declaration_postgres if service == "declaration" else self.postgres
+
+    def database_url(self, service: str) -> str:
+        return self.server_of(service).dsn(service)
+
+    def _service_process(self, service: str, replica: int) -> ServiceProcess:
+        port = free_port()
+        prefix = f"KAIROS_{service.upper()}_"
+        identity_port = self.services["identity"][0].port if "identity" in self.services else port
+        env = {
+            **os.environ,
+            **TUNING,
+            "KAIROS_CLOCK_OFFSET_FILE": str(self.offset_file),
+            "KAIROS_KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            "KAIROS_JWKS_URL": f"http://127.0.0.1:{identity_port}/.well-known/jwks.json",
+            "KAIROS_IDENTITY_SIGNING_KEY_PEM": self.signing_key_pem,
+            "KAIROS_NOTIFICATION_SMTP_HOST": "127.0.0.1",
+            "KAIROS_NOTIFICATION_SMTP_PORT": str(self.smtp.smtp_port),
+            f"{prefix}DATABASE_URL": self.database_url(service),
+            f"{prefix}HTTP_PORT": str(port),
+            f"{prefix}KAFKA_CONNECT_RETRY_MAX_SECONDS": "2",
+        }
+        return ServiceProcess(
+            f"{service}-{replica}", [sys.executable, "-m", f"kairos_{service}"], self.logs,
+            f"http://127.0.0.1:{port}/health/ready", env, service=service, port=port,
+        )  # fmt: skip
+
+    def add_replica(self, service: str) -> ServiceProcess:
+        """One more process of ``service`` (same database, same consumer groups): not started."""
+        process = self._service_process(service, len(self.services[service]) + 1)
+        self.services[service].append(process)
+        return process
+
+    async def start(self) -> None:
+        servers = (self.postgres, self.declaration_postgres)
+        # Preparing starts nothing that lives on: a worker thread may do it. Launching must be
+        # done from this (the event loop's) thread, which outlives the children.
+        await asyncio.gather(
+            asyncio.to_thread(self.kafka.prepare), *(asyncio.to_thread(s.prepare) for s in servers)
+        )
+        self.kafka.launch()
+        for server in servers:
+            server.launch()
+        await asyncio.to_thread(self.kafka.wait_ready)
+        for server in servers:
+            await asyncio.to_thread(server.wait_ready)
+        await asyncio.to_thread(
+            self.postgres.create_databases, [s for s in SERVICES if s != "declaration"]
+        )
+        await asyncio.to_thread(self.declaration_postgres.create_databases, [_DECLARATION_DB])
+        replication = min(3, len(self.kafka.nodes))
+        await create_platform_topics(self.kafka.bootstrap_servers, replication=replication)
+        open_hours_ahead(self.offset_file)
+        self.smtp.start()
+        await self.smtp.wait_ready()
+        for process in self.all_processes():
+            process.start()
+        await asyncio.gather(*(p.wait_ready() for p in self.all_processes()))
+
+    async def ensure_running(self) -> None:
+        """Start whatever a previous test left dead (a failed test must not take the next one
+        down with it), and wait until everything is ready."""
+        for node in self.kafka.nodes:
+            if node.node_id not in self.kafka.processes:
+                await self.restart_broker(node.node_id)
+        for server in (self.postgres, self.declaration_postgres):
+            if server.process is None or not server.process.is_running():
+                server.launch()
+                await asyncio.to_thread(server.wait_ready)
+        if not self.smtp.running:
+            self.smtp.start()
+            await self.smtp.wait_ready()
+        for process in self.all_processes():
+            process.start()
+        await asyncio.gather(*(p.wait_ready() for p in self.all_processes()))
+
+    def kill_broker(self, node_id: int) -> None:
+        self.kafka.stop_node(node_id, kill=True)
+
+    async def restart_broker(self, node_id: int) -> None:
+        self.kafka.start_node(node_id, wait=False)  # from this thread: it outlives the broker
+        await asyncio.to_thread(self.kafka.wait_node, node_id)
+
+    def crash_postgres(self, server: EmbeddedPostgres) -> None:
+        """SIGQUIT to the postmaster: PostgreSQL's immediate shutdown, every backend gone at
+        once and crash recovery at the next start (a SIGKILL would leave orphan backends
+        holding its shared memory)."""
+        if server.process is not None:
+            server.process.stop_signal = signal.SIGQUIT
+            server.process.stop()
+            server.process = None
+
+    async def restart_postgres(self, server: EmbeddedPostgres) -> None:
+        server.launch()
+        await asyncio.to_thread(server.wait_ready)
+
+    def stop(self) -> None:
+        """Everything this platform started, by pid, services first; logs kept in reports."""
+        for process in reversed(self.all_processes()):
+            process.stop()
+        self.smtp.stop()
+        self.kafka.stop(kill=True)  # throwaway data
+        for server in (self.postgres, self.declaration_postgres):
+            server.stop()
+        kept = reports_dir() / "fault-logs" / self.root.name
+        with contextlib.suppress(OSError):
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(self.logs, kept)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def endpoints(self) -> Endpoints:
+        url = {s: self.services[s][0].url for s in SERVICES}
+        return Endpoints(
+            identity=url["identity"], habilitation=url["habilitation"],
+            declaration=url["declaration"], notification=url["notification"],
+            smtp_http=f"http://127.0.0.1:{self.smtp.http_port}",
+            kafka=self.kafka.bootstrap_servers,
+            identity_database_url=self.database_url("identity"),
+            clock_offset_file=self.offset_file,
+        )  # fmt: skip
+
+    @contextlib.asynccontextmanager
+    async def clients(self) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+        async with contextlib.AsyncExitStack() as stack:
+            yield {
+                name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30.0))
+                for name, url in self.endpoints().http().items()
+            }
+
+    @contextlib.asynccontextmanager
+    async def database(self, service: str) -> AsyncIterator[asyncpg.Connection]:
+        connection = await asyncpg.connect(self.database_url(service))
+        try:
+            yield connection
+        finally:
+            await connection.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The story up to a trainer who declares
+
+
+@dataclass
+class Person:
+    login_id: str
+    token: str
+    email: str = ""
+
+
+@dataclass
+class Tenant:
+    """An organisation with its RGC and a trainer allowed to declare in one training session."""
+
+    organisation_id: str
+    operator: Operator
+    rgc: Person
+    user: Person
+    session: dict[str, str]
+    today: date
+    seed: int
+    trainees: int = 0
+
+    def next_trainee(self) -> str:
+        self.trainees += 1
+        return f"{(self.seed * 10_000 + self.trainees) % 10**7:07d}A"
+
+
+@dataclass
+class World:
+    """The running platform, HTTP clients to it, and the tenant the tests act for."""
+
+    platform: FaultPlatform
+    http: dict[str, httpx.AsyncClient]
+    tenant: Tenant
+
+
+async def call(
+    world: World, service: str, method: str, path: str, person: Person, **kwargs: Any
+) -> httpx.Response:
+    """A request as ``person``, who logs in again if their token was refused."""
+    headers = kwargs.pop("headers", {})
+    client = world.http[service]
+    response = await client.request(method, path, headers=bearer(person.token) | headers, **kwargs)
+    if response.status_code == httpx.codes.UNAUTHORIZED:
+        person.token = await login(world.http["identity"], person.login_id)
+        response = await client.request(
+            method, path, headers=bearer(person.token) | headers, **kwargs
+        )
+    return response
+
+
+async def new_organisation(
+    http: dict[str, httpx.AsyncClient], operator: Operator, seed: int
+) -> tuple[str, Person]:
+    """An adhesion requested and validated; its RGC logged in with its own password."""
+    rgc_email = f"rgc.{seed}@of.example"
+    body = {
+        "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
+        "address": {"street": "1 place Bellecour", "postal_code": "69002", "city": "Lyon"},
+        "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
+                 "email": f"head.{seed}@of.example"},
+        "rgc": {"first_name": "Paul", "last_name": "Rgc", "email": rgc_email},
+        "terms": {"version": "2017-09-15", "accepted_on": "2026-01-05"},
+    }  # fmt: skip
+    organisation_id = str(
+        expect(await http["identity"].post("/v1/organisations", json=body), 201)["organisation_id"]
+    )
+    rgc = await operator.post(f"/v1/organisations/{organisation_id}/validation", 201)
+    token = await first_login(http["identity"], rgc["login_id"], rgc["provisional_password"])
+    return organisation_id, Person(rgc["login_id"], token, rgc_email)
+
+
+def habilitation_body(email: str) -> dict[str, Any]:
+    return {
+        "role": "user",
+        "person": {"first_name": "Fanny", "last_name": "Martin", "email": email},
+        "function": "formatrice",
+        "authorisation": {
+            "signed_by": "Inès Roux", "signed_on": "2026-01-05",
+            "document_sha256": uuid.uuid5(uuid.NAMESPACE_URL, email).hex * 2,
+        },
+        "employee_attested": True,
+    }  # fmt: skip
+
+
+async def habilitate(world: World, organisation_id: str, rgc: Person, email: str) -> str:
+    response = await call(
+        world, "habilitation", "POST", f"/v1/organisations/{organisation_id}/habilitations", rgc,
+        json=habilitation_body(email),
+    )  # fmt: skip
+    return str(expect(response, 201)["habilitation_id"])
+
+
+async def active_user(world: World, organisation_id: str, rgc: Person, email: str) -> Person:
+    """Habilitated, its account opened (through Kafka), logged in with its own password."""
+    habilitation_id = await habilitate(world, organisation_id, rgc, email)
+    operator = world.tenant.operator
+
+    async def active() -> str | None:
+        view = await operator.get(
+            f"/v1/habilitations/{habilitation_id}", world.http["habilitation"]
+        )
+        return str(view["account_id"]) if view["status"] == "active" else None
+
+    account_id = await wait_for(active, f"habilitation {habilitation_id} active")
+    credentials = await call(
+        world, "identity", "GET", f"/v1/accounts/{account_id}/provisional-credentials", rgc
+    )
+    body = expect(credentials, 200)
+    token = await first_login(
+        world.http["identity"], body["login_id"], body["provisional_password"]
+    )
+    return Person(body["login_id"], token, email)
+
+
+async def set_up_tenant(platform: FaultPlatform, http: dict[str, httpx.AsyncClient]) -> World:
+    seed = uuid.uuid4().int % 10**6
+    operator = Operator(http["identity"], platform.endpoints())
+    await operator.bootstrap(f"{seed}")
+    organisation_id, rgc = await new_organisation(http, operator, seed)
+    today = open_hours_ahead(platform.offset_file).astimezone(PARIS).date()
+    month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    session = {"action_number": f"84_AF_{seed:010d}", "session_number": f"84_SE_{seed:010d}"}
+    world = World(
+        platform, http,
+        Tenant(organisation_id, operator, rgc, Person("", ""), session, today, seed),
+    )  # fmt: skip
+    world.tenant.user = await active_user(world, organisation_id, rgc, f"user.{seed}@of.example")
+    body = {**session, "starts_on": month.isoformat(),
+            "ends_on": (month + timedelta(days=365)).isoformat(), "weekly_hours": 35}  # fmt: skip
+    key = str(uuid.uuid4())
+
+    async def registered() -> bool | None:
+        response = await call(
+            world, "declaration", "POST", f"/v1/organisations/{organisation_id}/sessions",
+            world.tenant.user, json=body, headers={"Idempotency-Key": key},
+        )  # fmt: skip
+        return True if response.status_code == httpx.codes.CREATED else None
+
+    await wait_for(registered, "the declaration service to accept the trainer")
+    return world
+
+
+# ---------------------------------------------------------------------------------------------
+# Driving declarations and counting what became of them
+
+_RETRIED = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+@dataclass
+class DeclarationStream:
+    """Entries declared one trainee each, every one retried with its own Idempotency-Key until
+    a definitive answer, as a careful integrator does."""
+
+    world: World
+    accepted: dict[str, int] = field(default_factory=dict)
+    """declaration id -> version, of every 201."""
+    accepted_at: list[float] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    trainees: set[str] = field(default_factory=set)
+    """Every trainee this stream declared about (accepted or not)."""
+    retried: int = 0
+    give_up_after: float = 150.0
+
+    async def declare_one(self) -> None:
+        tenant = self.world.tenant
+        trainee = tenant.next_trainee()
+        self.trainees.add(trainee)
+        body = {"session": tenant.session, "trainee_id": trainee,
+                "entered_on": tenant.today.isoformat()}  # fmt: skip
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        path = f"/v1/organisations/{tenant.organisation_id}/entries"
+        deadline = time.monotonic() + self.give_up_after
+        while True:
+            try:
+                response = await call(
+                    self.world, "declaration", "POST", path, tenant.user, json=body, headers=key
+                )
+            except httpx.HTTPError:
+                response = None
+            if response is not None and response.status_code == httpx.codes.CREATED:
+                data = response.json()
+                self.accepted[str(data["declaration_id"])] = int(data["version"])
+                self.accepted_at.append(time.monotonic())
+                return
+            if response is not None and response.status_code not in _RETRIED:
+                self.refused.append(f"{response.status_code} {response.text[:300]}")
+                return
+            if time.monotonic() > deadline:
+                self.refused.append(f"gave up after {self.give_up_after:.0f}s of retries")
+                return
+            self.retried += 1
+            await asyncio.sleep(0.5)
+
+    async def run(self, count: int, *, per_second: float = 4.0, concurrency: int = 4) -> None:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one() -> None:
+            async with gate:
+                await self.declare_one()
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(count):
+                group.create_task(one())
+                await asyncio.sleep(1 / per_second)
+
+    def first_success_after(self, moment: float) -> float | None:
+        later = [at - moment for at in self.accepted_at if at >= moment]
+        return min(later) if later else None
+
+
+async def read_topic(
+    bootstrap_servers: str, topic: str, *, timeout: float = 60.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of ``topic`` up to its end offsets now (no group, nothing committed)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap_servers.split(","), group_id=None,
+        enable_auto_commit=False, auto_offset_reset="earliest",
+    )  # fmt: skip
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while not consumer.assignment():  # assigned once the metadata arrived
+                for batch in (await consumer.getmany(timeout_ms=100)).values():
+                    records.extend(batch)
+            ends = await consumer.end_offsets(list(consumer.assignment()))
+            pending = {partition for partition, end in ends.items() if end > 0}
+            while pending:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    records.extend(batch)
+                pending = {p for p in pending if await consumer.position(p) < ends[p]}
+    finally:
+        await consumer.stop()
+    return records
+
+
+def header(record: ConsumerRecord[bytes, bytes], name: str) -> str:
+    return next((v.decode() for k, v in record.headers or () if k == name), "")
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a topic holds for the accepted declarations, counted by (declaration id, version)."""
+
+    events_in: int
+    events_out: int
+    lost: int
+    duplicates: int
+    """Declaration versions published under more than one event id: applied twice upstream."""
+    redelivered: int
+    """Records of an event id seen again (the relay's at-least-once: consumers dedupe)."""
+    unconfirmed: int
+    """Declarations of the stream's trainees on the topic whose 201 the stream never saw."""
+
+
+async def declaration_tally(world: World, stream: DeclarationStream) -> Tally:
+    accepted = stream.accepted
+    records = await read_topic(world.platform.kafka.bootstrap_servers, declaration_events.TOPIC)
+    event_ids: dict[tuple[str, int], set[str]] = {}
+    copies: Counter[str] = Counter()
+    for record in records:
+        try:
+            data = json.loads(record.value or b"{}")
+        except ValueError:  # a raw record of the dead-letter tests
+            continue
+        if (
+            not isinstance(data, dict)
+            or data.get("organisation_id") != world.tenant.organisation_id
+        ):
+            continue
+        if "declaration_id" not in data or data.get("trainee_id") not in stream.trainees:
+            continue  # another stream's, or a schema-violating record of the dead-letter tests
+        event_id = header(record, "ce_id")
+        copies[event_id] += 1
+        event_ids.setdefault((data["declaration_id"], data["version"]), set()).add(event_id)
+    wanted = set(accepted.items())
+    found = wanted & set(event_ids)
+    return Tally(
+        events_in=len(wanted),
+        events_out=len(found),
+        lost=len(wanted - found),
+        duplicates=sum(len(ids) - 1 for key, ids in event_ids.items() if key in wanted),
+        redelivered=sum(n - 1 for n in copies.values()),
+        unconfirmed=len(set(event_ids) - wanted),
+    )
+
+
+async def entries_applied(world: World, accepted: Iterable[str]) -> int:
+    """How many of the accepted entries the notification service's consumer applied."""
+    async with world.platform.database("notification") as connection:
+        found = await connection.fetchval(
+            "SELECT count(*) FROM training_entry WHERE declaration_id = ANY($1::uuid[])",
+            list(accepted),
+        )
+    return int(found)
+
+
+async def until(
+    probe: Callable[[], Awaitable[bool]], what: str, *, timeout: float = 120.0
+) -> float:
+    """Seconds until ``probe()`` is true."""
+    started = time.monotonic()
+
+    async def check() -> bool | None:
+        return True if await probe() else None
+
+    await wait_for(check, what, timeout=timeout)
+    return time.monotonic() - started
+
+
+# ---------------------------------------------------------------------------------------------
+# A burst of habilitations: events through identity, habilitation, declaration, notification
+
+HABILITATION_ACTIVATED = b"fr.kairos.habilitation.habilitation-activated.v1"
+
+
+@dataclass(frozen=True)
+class BurstEffects:
+    """Per habilitation of the burst, what each service did about it."""
+
+    accounts: Counter[str]
+    """identity: accounts opened per habilitation id."""
+    activations: Counter[str]
+    """habilitation: HabilitationActivated events written per habilitation id."""
+    declarers: int
+    """declaration: habilitations known active in its access view."""
+    mails: dict[tuple[str, str], tuple[int, str, list[str]]]
+    """notification: (address, kind) -> (rows, status of the first, their ids)."""
+    deliveries: Counter[str]
+    """SMTP sink: deliveries per Message-ID."""
+
+    def mail_deliveries(self, notification_id: str) -> int:
+        return sum(
+            n for mid, n in self.deliveries.items() if mid.startswith(f"<{notification_id}@")
+        )
+
+
+async def burst_effects(world: World, burst: dict[str, str]) -> BurstEffects:
+    """``burst``: habilitation id -> the person's address."""
+    platform, ids = world.platform, list(burst)
+    async with platform.database("identity") as db:
+        rows = await db.fetch(
+            """SELECT habilitation_id::text AS id FROM account
+               WHERE habilitation_id = ANY($1::uuid[])""",
+            ids,
+        )
+    accounts = Counter(str(row["id"]) for row in rows)
+    async with platform.database("habilitation") as db:
+        rows = await db.fetch(
+            """SELECT convert_from(key, 'UTF8') AS id FROM outbox
+               WHERE header_values[array_position(header_names, 'ce_type')] = $1
+                 AND convert_from(key, 'UTF8') = ANY($2::text[])""",
+            HABILITATION_ACTIVATED, ids,
+        )  # fmt: skip
+    activations = Counter(str(row["id"]) for row in rows)
+    async with platform.database("declaration") as db:
+        declarers = await db.fetchval(
+            """SELECT count(*) FROM declarer_habilitation
+               WHERE habilitation_id = ANY($1::uuid[]) AND activated_at IS NOT NULL""",
+            ids,
+        )
+    async with platform.database("notification") as db:
+        rows = await db.fetch(
+            """SELECT lower(recipient_email) AS email, kind, id::text, status FROM notification
+               WHERE lower(recipient_email) = ANY($1::text[]) ORDER BY created_at""",
+            [email.lower() for email in burst.values()],
+        )
+    mails: dict[tuple[str, str], tuple[int, str, list[str]]] = {}
+    for row in rows:
+        count, status, mail_ids = mails.get((row["email"], row["kind"]), (0, row["status"], []))
+        mails[(row["email"], row["kind"])] = (count + 1, status, [*mail_ids, row["id"]])
+    return BurstEffects(accounts, activations, int(declarers), mails, await platform.smtp.collect())
+
+
+@dataclass(frozen=True)
+class BurstVerdict:
+    events_in: int
+    events_out: int
+    duplicates: int
+    lost: int
+    complete: bool
+    details: list[str]
+    mail_redeliveries: int = 0
+    """E-mails the SMTP server received more than once (same Message-ID)."""
+
+
+def judge_burst(burst: dict[str, str], effects: BurstEffects) -> BurstVerdict:
+    """Every habilitation: one account, one activation, known to declaration, every e-mail
+    queued once and delivered once. Lost and duplicates counted over all those effects."""
+    details: list[str] = []
+    lost = duplicates = redeliveries = 0
+    for habilitation_id in burst:
+        for what, counter in (("account", effects.accounts), ("activation", effects.activations)):
+            n = counter[habilitation_id]
+            lost += n == 0
+            duplicates += max(0, n - 1)
+            if n != 1:
+                details.append(f"{what} x{n} for habilitation {habilitation_id}")
+    lost += len(burst) - effects.declarers
+    addresses = {email.lower() for email in burst.values()}
+    mailed = {email for email, _ in effects.mails}
+    lost += len(addresses - mailed)
+    unsent = 0
+    for (email, kind), (rows, status, mail_ids) in effects.mails.items():
+        duplicates += rows - 1
+        if rows != 1:
+            details.append(f"{rows} {kind} e-mails queued for {email}")
+        for mail_id in mail_ids:
+            delivered = effects.mail_deliveries(mail_id)
+            redeliveries += max(0, delivered - 1)
+            unsent += delivered == 0 or status != "sent"
+            if delivered > 1:
+                details.append(f"{kind} e-mail {mail_id} delivered {delivered} times")
+    complete = lost == 0 and unsent == 0
+    events_out = sum(1 for h in burst if effects.accounts[h] and effects.activations[h])
+    return BurstVerdict(
+        len(burst), events_out, duplicates, lost + unsent, complete, details, redeliveries
+    )
+
+
+async def habilitate_burst(
+    world: World, count: int, into: dict[str, str], *, concurrency: int = 3
+) -> dict[str, str]:
+    """``count`` people habilitated by the tenant's RGC, each added to ``into`` (habilitation id
+    -> address) as soon as it is recorded, for a test to watch the burst progress."""
+    tenant, gate = world.tenant, asyncio.Semaphore(concurrency)
+
+    async def one(index: int) -> None:
+        email = f"burst.{tenant.seed}.{uuid.uuid4().hex[:8]}.{index}@of.example"
+        async with gate:
+            into[await habilitate(world, tenant.organisation_id, tenant.rgc, email)] = email
+
+    async with asyncio.TaskGroup() as group:
+        for index in range(count):
+            group.create_task(one(index))
+    return into
+
+
+async def accounts_opened(world: World, burst: dict[str, str]) -> int:
+    async with world.platform.database("identity") as db:
+        found = await db.fetchval(
+            "SELECT count(*) FROM account WHERE habilitation_id = ANY($1::uuid[])", list(burst)
+        )
+    return int(found)
+
+
+async def mails_queued(world: World, burst: dict[str, str]) -> int:
+    async with world.platform.database("notification") as db:
+        found = await db.fetchval(
+            "SELECT count(*) FROM notification WHERE lower(recipient_email) = ANY($1::text[])",
+            [email.lower() for email in burst.values()],
+        )
+    return int(found)
+
+
+# ---------------------------------------------------------------------------------------------
+# The report
+
+
+@dataclass
+class FaultRow:
+    fault: str
+    events_in: int = 0
+    events_out: int = 0
+    duplicates: int = 0
+    lost: int = 0
+    recovery_s: float | None = None
+    redelivered: int = 0
+    notes: str = ""
+    outcome: str = "unfinished"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "fault": self.fault, "events_in": self.events_in, "events_out": self.events_out,
+            "duplicates": self.duplicates, "lost": self.lost,
+            "recovery_s": None if self.recovery_s is None else round(self.recovery_s, 1),
+            "redelivered": self.redelivered, "notes": self.notes, "outcome": self.outcome,
+        }  # fmt: skip
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    columns = ["fault", "events_in", "events_out", "duplicates", "lost", "recovery_s",
+               "redelivered", "outcome"]  # fmt: skip
+    cells = [[("-" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(line[i]) for line in cells)]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)) for line in cells]
+    notes = [f"  {row['fault']}: {row['notes']}" for row in rows if row.get("notes")]
+    return "\n".join(lines + (["notes:", *notes] if notes else []))
+
+
+async def settle_burst(
+    world: World, burst: dict[str, str], since: float, *, timeout: float = 150.0
+) -> tuple[BurstVerdict, float | None]:
+    """Wait until every effect of the burst happened (or ``timeout``): the last verdict and the
+    seconds from ``since`` (the fault's end) until it was complete, None if it never was."""
+    deadline = time.monotonic() + timeout
+    while True:
+        verdict = judge_burst(burst, await burst_effects(world, burst))
+        if verdict.complete:
+            return verdict, time.monotonic() - since
+        if time.monotonic() > deadline:
+            return verdict, None
+        await asyncio.sleep(1.0)
+
+
+def record_burst(row: FaultRow, verdict: BurstVerdict, recovery: float | None) -> None:
+    row.events_in, row.events_out = verdict.events_in, verdict.events_out
+    row.duplicates = verdict.duplicates + verdict.mail_redeliveries
+    row.lost, row.recovery_s = verdict.lost, recovery
+    row.notes = "; ".join(
+        [f"{verdict.mail_redeliveries} e-mail(s) delivered twice"] * bool(verdict.mail_redeliveries)
+        + verdict.details[:5]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Poison and schema-violating records, raw on the platform's topics
+
+#: Who consumes each topic: the inbox/consumer names of the consuming services.
+CONSUMERS = {
+    "kairos.identity.v1": ("identity-view", "access-identity", "mail-identity"),
+    "kairos.habilitation.v1": ("accounts", "access-habilitation", "mail-habilitation"),
+    "kairos.declaration.v1": ("mail-declaration",),
+}
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A record produced raw: where it landed and what is wrong with it."""
+
+    kind: str
+    """``not-a-cloudevent``, ``schema-violating`` or ``poison``."""
+    topic: str
+    partition: int
+    offset: int
+
+
+def mutations(
+    template: ConsumerRecord[bytes, bytes], id_field: str
+) -> list[tuple[str, bytes, list[tuple[str, bytes]]]]:
+    """From a real event: (kind, value, headers) of a record that is no CloudEvent, one whose
+    data violates its schema (``id_field`` missing) and a poison one that fits its schema but
+    names an aggregate that cannot exist (``id_field`` not a UUID): its handlers fail."""
+    data = json.loads(template.value or b"{}")
+
+    def headers() -> list[tuple[str, bytes]]:
+        fresh = [(k, v) for k, v in template.headers or () if k != "ce_id"]
+        return [*fresh, ("ce_id", str(uuid.uuid4()).encode())]
+
+    missing = {k: v for k, v in data.items() if k != id_field}
+    poison = {**data, id_field: "poison-not-a-uuid"}
+    return [
+        ("not-a-cloudevent", b"\x00\xffnot json", []),
+        ("schema-violating", json.dumps(missing).encode(), headers()),
+        ("poison", json.dumps(poison).encode(), headers()),
+    ]
+
+
+async def produce_everywhere(
+    bootstrap_servers: str,
+    template: ConsumerRecord[bytes, bytes],
+    id_field: str,
+) -> list[BadRecord]:
+    """The three bad records on every partition of the template's topic: whatever partition a
+    later event lands on, it is queued behind them."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers.split(","), enable_idempotence=True, acks="all"
+    )
+    await producer.start()
+    produced: list[BadRecord] = []
+    try:
+        partitions = sorted(await producer.partitions_for(template.topic))
+        for partition in partitions:
+            for kind, value, headers in mutations(template, id_field):
+                sent = await producer.send_and_wait(
+                    template.topic, value, key=template.key, headers=headers, partition=partition
+                )
+                produced.append(BadRecord(kind, template.topic, sent.partition, sent.offset))
+    finally:
+        await producer.stop()
+    return produced
+
+
+async def find_record(
+    bootstrap_servers: str, topic: str, event_type: str, match: Callable[[dict[str, Any]], bool]
+) -> ConsumerRecord[bytes, bytes]:
+    async def found() -> ConsumerRecord[bytes, bytes] | None:
+        for record in await read_topic(bootstrap_servers, topic):
+            if header(record, "ce_type") == event_type and match(json.loads(record.value or b"{}")):
+                return record
+        return None
+
+    return await wait_for(found, f"a {event_type} on {topic}")
+
+
+async def skip_dead_letters(bootstrap_servers: str, dlq_topic: str, group_id: str) -> None:
+    """Commit the replay group at the end of ``dlq_topic``: the letters there are not replayed
+    (an operator's "these are known, leave them")."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers.split(","))
+    await producer.start()
+    try:
+        partitions = [
+            TopicPartition(dlq_topic, p) for p in await producer.partitions_for(dlq_topic)
+        ]
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers.split(","), group_id=group_id,
+        enable_auto_commit=False,
+    )  # fmt: skip
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit({partition: end for partition, end in ends.items() if end > 0})
+    finally:
+        await consumer.stop()

@@ -1,0 +1,79 @@
+"""A broker of a three-broker cluster (replication 3, min.insync.replicas 2) SIGKILLed and
+restarted while declarations stream in: the platform, on its own cluster, never stops
+accepting them, and each reaches Kafka and its consumer once."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from kairos_devstack.faults import (
+    DeclarationStream,
+    FaultPlatform,
+    FaultRow,
+    World,
+    declaration_tally,
+    entries_applied,
+    set_up_tenant,
+    until,
+)
+
+pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.infra]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def cluster_world() -> AsyncIterator[World]:
+    platform = FaultPlatform.plan(Path(tempfile.mkdtemp(prefix="kairos-faults-3b-")), brokers=3)
+    try:
+        await platform.start()
+        async with platform.clients() as http:
+            yield await set_up_tenant(platform, http)
+    finally:
+        platform.stop()
+
+
+async def test_one_of_three_brokers_killed_mid_stream(
+    cluster_world: World, fault_row: FaultRow
+) -> None:
+    fault_row.fault = "1 of 3 brokers SIGKILLed + restarted"
+    world, platform = cluster_world, cluster_world.platform
+    stream = DeclarationStream(world)
+    running = asyncio.create_task(stream.run(60, per_second=4))
+
+    async def some_accepted() -> bool:
+        return len(stream.accepted) >= 15
+
+    await until(some_accepted, "15 declarations accepted")
+    platform.kill_broker(2)
+    killed = time.monotonic()
+    await asyncio.sleep(10)
+    during = sum(1 for at in stream.accepted_at if at >= killed)
+    await platform.restart_broker(2)
+    restarted = time.monotonic()
+    await running
+
+    async def all_applied() -> bool:
+        return await entries_applied(world, stream.accepted) == len(stream.accepted)
+
+    await until(all_applied, "every accepted entry applied by notification", timeout=150)
+    fault_row.recovery_s = time.monotonic() - restarted  # until the backlog drained
+    tally = await declaration_tally(world, stream)
+    fault_row.events_in, fault_row.events_out = tally.events_in, tally.events_out
+    fault_row.duplicates, fault_row.lost = tally.duplicates, tally.lost
+    fault_row.redelivered = tally.redelivered
+    fault_row.notes = (
+        f"{during} declarations accepted while the broker was down; {stream.retried} retried "
+        f"requests, {len(stream.refused)} refused, {tally.unconfirmed} unconfirmed"
+    )
+    assert stream.refused == []
+    assert during > 0, "the platform stopped accepting declarations with one broker down"
+    assert tally.lost == 0
+    assert tally.duplicates == 0
+    assert tally.unconfirmed == 0
+    fault_row.outcome = "ok"
