@@ -4,6 +4,7 @@ moves: adhesions (K1-K3), provisional credentials and password change (K5-K7), t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -135,6 +136,28 @@ async def test_adhesion_validation_and_the_rgc_first_login(
 
 
 OPERATOR_SECRET = "Opérateur de garde, bureau 42"
+
+
+async def test_rgcs_of_the_same_name_validated_at_once_get_distinct_login_ids(
+    identity_api: IdentityApi, operator_token: str
+) -> None:
+    """Both validations pick a login id from the same name: the second waits for the first's
+    (it was a duplicate-key 500)."""
+    organisations = []
+    for seed in (31, 32, 33):
+        created = await identity_api.http.post(
+            "/v1/organisations", json=adhesion(valid_siret(seed))
+        )
+        assert created.status_code == 201, created.text
+        organisations.append(created.json()["organisation_id"])
+    validations = await asyncio.gather(*(
+        identity_api.http.post(f"/v1/organisations/{o}/validation", headers=bearer(operator_token))
+        for o in organisations
+    ))  # fmt: skip
+    assert [v.status_code for v in validations] == [201, 201, 201], [v.text for v in validations]
+    assert sorted(v.json()["login_id"] for v in validations) == [
+        "rgarnier", "rgarnier2", "rgarnier3"
+    ]  # fmt: skip
 
 
 async def test_refresh_rotates_and_logout_ends_the_refresh_path(

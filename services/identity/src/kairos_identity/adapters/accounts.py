@@ -3,6 +3,7 @@ tokens only as SHA-256 digests."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,8 +40,14 @@ def _account(row: asyncpg.Record) -> AccountRow:
 
 
 async def first_free_login_id(connection: Connection, candidates: Iterable[str]) -> str:
-    """The first candidate no account has (the caller holds the transaction)."""
-    for candidate in candidates:
+    """The first candidate no account has (the caller holds the transaction, and inserts the
+    account in it). Two accounts opened at once for people of the same name would pick the same
+    one and the second insert would fail: a transaction lock on the first candidate makes the
+    second wait until the first committed, then see its login id taken."""
+    pending = iter(candidates)
+    first = next(pending)
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"login_id:{first}")
+    for candidate in itertools.chain([first], pending):
         taken = await connection.fetchval("SELECT 1 FROM account WHERE login_id = $1", candidate)
         if not taken:
             return candidate
