@@ -22,11 +22,17 @@ from kairos_devstack.stack_process import StackProcess, stack_process
 from kairos_devstack.story_clients import Endpoints, wait_for
 from kairos_devstack.topics import SERVICES
 
-pytestmark = [pytest.mark.soak, pytest.mark.slow, pytest.mark.infra]
-
 
 def _setting(name: str, default: float) -> float:
     return float(os.environ.get(f"KAIROS_SOAK_{name}", default))
+
+
+# The run lasts KAIROS_SOAK_SECONDS, plus the stack's start, the preparation and the settling:
+# past the suite's 300 s per test for `make soak`.
+pytestmark = [
+    pytest.mark.soak, pytest.mark.slow, pytest.mark.infra,
+    pytest.mark.timeout(_setting("SECONDS", 45) + 900),
+]  # fmt: skip
 
 
 @pytest.fixture
