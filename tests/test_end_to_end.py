@@ -4,14 +4,11 @@ process, nothing faked; only the stack's shared clock is moved, to let 21 days p
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from kairos_devstack.stack_process import StackProcess, stack_process
+from kairos_devstack.stack_process import StackProcess, fresh_stack
 from kairos_devstack.story import tell_the_story
 from kairos_devstack.story_clients import Endpoints
 from kairos_schemas import declaration as contracts
@@ -21,14 +18,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.infra]  # runs its own stack
 
 @pytest.fixture
 def stack() -> Iterator[StackProcess]:
-    root = Path(tempfile.mkdtemp(prefix="kairos-test-story-"))
-    root.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder inside
-    try:
-        with stack_process(root) as running:
-            running.wait_ready()
-            yield running
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with fresh_stack("kairos-test-story-") as running:
+        yield running
 
 
 async def test_the_whole_story_from_adhesion_to_the_head_told_it_holds_the_rgc_rights(

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +15,7 @@ from kairos_cli.reconcile import reconcile_databases
 from kairos_devstack.paths import state_dir
 from kairos_devstack.postgres import HOST, SUPERUSER
 from kairos_devstack.soak import run_soak, summary
-from kairos_devstack.stack_process import StackProcess, stack_process
+from kairos_devstack.stack_process import StackProcess, fresh_stack
 from kairos_devstack.story_clients import Endpoints, wait_for
 from kairos_devstack.topics import SERVICES
 
@@ -37,14 +34,8 @@ pytestmark = [
 
 @pytest.fixture
 def stack() -> Iterator[StackProcess]:
-    root = Path(tempfile.mkdtemp(prefix="kairos-test-soak-"))
-    root.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder inside
-    try:
-        with stack_process(root) as running:
-            running.wait_ready()
-            yield running
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with fresh_stack("kairos-test-soak-") as running:
+        yield running
 
 
 async def test_under_load_nothing_is_wrong_and_the_services_agree_afterwards(

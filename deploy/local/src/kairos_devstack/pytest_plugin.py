@@ -116,10 +116,9 @@ def _with_database(dsn: str, database: str) -> str:
     return f"{base}/{database}"
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def new_database(postgres_admin_dsn: str) -> AsyncIterator[Callable[[], Awaitable[str]]]:
-    """``await new_database()``: the URL of a new, empty database, dropped after the test (for
-    tests that run several services, each owning its database)."""
+@contextlib.asynccontextmanager
+async def _databases(postgres_admin_dsn: str) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """A factory of new, empty databases, all dropped when the block ends."""
     names: list[str] = []
     admin = await asyncpg.connect(postgres_admin_dsn)
 
@@ -136,6 +135,14 @@ async def new_database(postgres_admin_dsn: str) -> AsyncIterator[Callable[[], Aw
             with contextlib.suppress(asyncpg.PostgresError):
                 await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def new_database(postgres_admin_dsn: str) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """``await new_database()``: the URL of a new, empty database, dropped after the test (for
+    tests that run several services, each owning its database)."""
+    async with _databases(postgres_admin_dsn) as create:
+        yield create
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -144,22 +151,8 @@ async def module_new_database(
 ) -> AsyncIterator[Callable[[], Awaitable[str]]]:
     """``new_database`` for a platform that a test module's tests share: the databases are
     dropped after the module's last test."""
-    names: list[str] = []
-    admin = await asyncpg.connect(postgres_admin_dsn)
-
-    async def create() -> str:
-        name = f"test_{uuid.uuid4().hex}"
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return _with_database(postgres_admin_dsn, name)
-
-    try:
+    async with _databases(postgres_admin_dsn) as create:
         yield create
-    finally:
-        for name in names:
-            with contextlib.suppress(asyncpg.PostgresError):
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -7,9 +7,11 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -121,3 +123,16 @@ def stack_process(root: Path, ports: StackPorts | None = None) -> Iterator[Stack
             stack.stop()
         reader.join(timeout=30)  # it ends at EOF, once every writer of the pipe is gone
         process.stdout.close()
+
+
+@contextlib.contextmanager
+def fresh_stack(prefix: str) -> Iterator[StackProcess]:
+    """A ready ``make run`` stack in a new temporary state folder, removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder inside
+    try:
+        with stack_process(root) as running:
+            running.wait_ready()
+            yield running
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
