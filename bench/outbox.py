@@ -156,7 +156,7 @@ async def outbox_drain(infra: Infrastructure, count: int) -> dict[str, float]:
 ROUND_TRIPS = 200
 
 
-async def raw_round_trip(kafka: str) -> list[float]:
+async def raw_round_trip(kafka: str, count: int = ROUND_TRIPS) -> list[float]:
     topic = f"bench.rtt.{uuid.uuid4().hex}"
     await create_topics(kafka, [topic], partitions=1)
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka, group_id=None)
@@ -165,7 +165,7 @@ async def raw_round_trip(kafka: str) -> list[float]:
     await asyncio.sleep(1.0)  # assignment done, positioned at the end
     latencies = []
     try:
-        for message in _messages(topic, ROUND_TRIPS):
+        for message in _messages(topic, count):
             started = time.perf_counter()
             await producer.send(topic, value=message.value, key=message.key)
             await consumer.getone()

@@ -19,13 +19,12 @@ import pytest
 import pytest_asyncio
 
 from kairos_devstack.faults import (
-    FaultPlatform,
     FaultRow,
     World,
     format_table,
-    reports_dir,
     set_up_tenant,
 )
+from kairos_devstack.process_platform import ProcessPlatform, reports_dir
 
 _ROWS: list[dict[str, Any]] = []
 
@@ -49,8 +48,8 @@ def fault_row(request: pytest.FixtureRequest) -> Iterator[FaultRow]:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def fault_platform() -> AsyncIterator[FaultPlatform]:
-    platform = FaultPlatform.plan(Path(tempfile.mkdtemp(prefix="kairos-faults-")))
+async def fault_platform() -> AsyncIterator[ProcessPlatform]:
+    platform = ProcessPlatform.plan(Path(tempfile.mkdtemp(prefix="kairos-faults-")))
     try:
         await platform.start()
         yield platform
@@ -59,7 +58,7 @@ async def fault_platform() -> AsyncIterator[FaultPlatform]:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def shared_world(fault_platform: FaultPlatform) -> AsyncIterator[World]:
+async def shared_world(fault_platform: ProcessPlatform) -> AsyncIterator[World]:
     async with fault_platform.clients() as http:
         yield await set_up_tenant(fault_platform, http)
 

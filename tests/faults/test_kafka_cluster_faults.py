@@ -15,7 +15,6 @@ import pytest_asyncio
 
 from kairos_devstack.faults import (
     DeclarationStream,
-    FaultPlatform,
     FaultRow,
     World,
     declaration_tally,
@@ -23,13 +22,14 @@ from kairos_devstack.faults import (
     set_up_tenant,
     until,
 )
+from kairos_devstack.process_platform import ProcessPlatform
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.infra]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def cluster_world() -> AsyncIterator[World]:
-    platform = FaultPlatform.plan(Path(tempfile.mkdtemp(prefix="kairos-faults-3b-")), brokers=3)
+    platform = ProcessPlatform.plan(Path(tempfile.mkdtemp(prefix="kairos-faults-3b-")), brokers=3)
     try:
         await platform.start()
         async with platform.clients() as http:

@@ -31,10 +31,12 @@ from kairos_devstack.story_clients import (
     expect,
     first_login,
     login,
+    move_clock,
     open_hours_ahead,
     wait_for,
 )
 from kairos_devstack.testing import valid_siret
+from kairos_shared.tokens import ACCESS_TOKEN_LIFETIME
 
 REFUSED = {401, 403}
 PROPAGATION_BOUND = 30.0
@@ -58,6 +60,7 @@ class Person:
 @dataclass
 class OF:
     id: str
+    rgc_login_id: str
     rgc_token: str
     people: list[Person] = field(default_factory=list)
     session: dict[str, str] = field(default_factory=dict)
@@ -106,7 +109,19 @@ class Soak:
         self.month = date.min
 
     async def organisation(self, n: int) -> OF:
-        seed = int(self.run, 16) * 1000 + n
+        rgc = await self.validated_organisation(n)
+        token = await first_login(self.identity, rgc["login_id"], rgc["provisional_password"])
+        digits = f"{self.seed(n) % 10**10:010d}"
+        session = {"action_number": f"84_AF_{digits}", "session_number": f"84_SE_{digits}"}
+        return OF(str(rgc["organisation_id"]), str(rgc["login_id"]), token, session=session)
+
+    def seed(self, n: int) -> int:
+        return int(self.run, 16) * 1000 + n
+
+    async def validated_organisation(self, n: int) -> dict[str, Any]:
+        """An adhesion, validated by the operator: the RGC's provisional credentials (its
+        ``account_id`` and ``login_id``) and the ``organisation_id``; nobody logged in yet."""
+        seed = self.seed(n)
         body = {
             "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Soak {self.run}-{n}",
             "address": {"street": "1 rue de la Paix", "postal_code": "69002", "city": "Lyon"},
@@ -120,10 +135,19 @@ class Soak:
             "organisation_id"
         ]
         rgc = await self.operator.post(f"/v1/organisations/{organisation_id}/validation", 201)
-        token = await first_login(self.identity, rgc["login_id"], rgc["provisional_password"])
-        digits = f"{seed % 10**10:010d}"
-        session = {"action_number": f"84_AF_{digits}", "session_number": f"84_SE_{digits}"}
-        return OF(str(organisation_id), token, session=session)
+        return {**rgc, "organisation_id": organisation_id}
+
+    async def as_rgc(
+        self, of: OF, client: httpx.AsyncClient, method: str, path: str,
+        body: dict[str, Any] | None = None,
+    ) -> httpx.Response:  # fmt: skip
+        """The RGC's request, logging in again once when its token expired (10 minutes)."""
+        for _ in range(2):
+            response = await client.request(method, path, json=body, headers=bearer(of.rgc_token))
+            if response.status_code != httpx.codes.UNAUTHORIZED:
+                return response
+            of.rgc_token = await login(self.identity, of.rgc_login_id)
+        return response
 
     async def habilitate(self, of: OF, n: int) -> Person:
         email = f"user.{self.run}.{of.id[:8]}.{n}@of.example"
@@ -135,8 +159,8 @@ class Soak:
                               "document_sha256": uuid.uuid4().hex * 2},
             "employee_attested": True,
         }  # fmt: skip
-        recorded = await self.habilitation.post(
-            f"/v1/organisations/{of.id}/habilitations", json=body, headers=bearer(of.rgc_token)
+        recorded = await self.as_rgc(
+            of, self.habilitation, "POST", f"/v1/organisations/{of.id}/habilitations", body
         )
         habilitation_id = str(expect(recorded, 201)["habilitation_id"])
 
@@ -148,8 +172,8 @@ class Soak:
 
         account_id = await wait_for(account, f"habilitation {habilitation_id} active")
         credentials = expect(
-            await self.identity.get(
-                f"/v1/accounts/{account_id}/provisional-credentials", headers=bearer(of.rgc_token)
+            await self.as_rgc(
+                of, self.identity, "GET", f"/v1/accounts/{account_id}/provisional-credentials"
             ),
             200,
         )
@@ -181,12 +205,12 @@ class Soak:
         trainee = f"{(int(of.id[:6], 16) * 100 + of.trainees) % 10**7:07d}S"
         base = f"/v1/organisations/{of.id}"
         entry = {"session": of.session, "trainee_id": trainee, "entered_on": self.month.isoformat()}
-        response = await self._post_declaration(person, f"{base}/entries", entry)
+        response = await self.post_declaration(person, f"{base}/entries", entry)
         if not self._record(person, "declare", response):
             return
         attendance = {"session": of.session, "trainee_id": trainee,
                       "month": f"{self.month:%Y-%m}", "attended_hours": 70}  # fmt: skip
-        response = await self._post_declaration(person, f"{base}/attendance-statements", attendance)
+        response = await self.post_declaration(person, f"{base}/attendance-statements", attendance)
         self._record(person, "declare", response)
 
     def _record(self, person: Person, action: str, response: httpx.Response) -> bool:
@@ -194,7 +218,7 @@ class Soak:
         label = f"{action}(refusable)" if person.revoked else action
         return self.report.record(label, response, expected={201}, revoked_at=person.revoked_at)
 
-    async def _post_declaration(
+    async def post_declaration(
         self, person: Person, path: str, body: dict[str, Any]
     ) -> httpx.Response:
         """POST, logging in again once when the token expired (tokens live 10 minutes)."""
@@ -222,9 +246,9 @@ class Soak:
             return
         person = self.random.choice(live)
         person.revoked_at = time.monotonic()  # no other worker picks the same person
-        response = await self.habilitation.post(
-            f"/v1/habilitations/{person.habilitation_id}/ending", json={"reason": "departure"},
-            headers=bearer(of.rgc_token),
+        response = await self.as_rgc(
+            of, self.habilitation, "POST", f"/v1/habilitations/{person.habilitation_id}/ending",
+            {"reason": "departure"},
         )  # fmt: skip
         if self.report.record("revoke", response, expected={200}):
             person.revoked_at = time.monotonic()
@@ -244,9 +268,9 @@ class Soak:
         people = {p.habilitation_id: p for p in of.people}
         for habilitation_id in campaign["undecided"]:
             decision = {"habilitation_id": habilitation_id, "decision": "confirmed"}
-            response = await self.habilitation.post(
-                f"/v1/reviews/{campaign['campaign_id']}/decisions", json=decision,
-                headers=bearer(of.rgc_token),
+            response = await self.as_rgc(
+                of, self.habilitation, "POST", f"/v1/reviews/{campaign['campaign_id']}/decisions",
+                decision,
             )  # fmt: skip
             person = people.get(habilitation_id)
             if response.status_code == httpx.codes.CONFLICT and person and person.revoked:
@@ -298,9 +322,19 @@ async def run_soak(
         ofs = await _prepare(soak, organisations, people)
         started = time.monotonic()
         deadline = started + seconds
-        await asyncio.gather(*(soak.worker(ofs, deadline) for _ in range(workers)))
+        await asyncio.gather(
+            *(soak.worker(ofs, deadline) for _ in range(workers)),
+            _expire_tokens_midway(endpoints, seconds / 2),
+        )
         soak.report.seconds = time.monotonic() - started
     return soak.report
+
+
+async def _expire_tokens_midway(endpoints: Endpoints, after: float) -> None:
+    """Halfway, the platform's clock jumps past a token's life: even a short run then meets
+    expired tokens, and every client must log in again (a long run meets them anyway)."""
+    await asyncio.sleep(after)
+    move_clock(endpoints.clock_offset_file, ACCESS_TOKEN_LIFETIME + timedelta(minutes=1))
 
 
 def summary(report: SoakReport) -> dict[str, Any]:
