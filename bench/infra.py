@@ -76,3 +76,19 @@ def write_results(name: str, results: dict[str, Any]) -> Path:
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
+
+
+def headline(
+    measure: str, unit: str, baseline: float, kairos: float, goal: str | None = None
+) -> dict[str, Any]:
+    """One line of ``make bench``'s summary: ``kairos / baseline``, and whether the goal
+    (``"<= 3"``, ``">= 0.33"``: a bound on that ratio) holds."""
+    ratio = kairos / baseline if baseline else float("nan")
+    met = None
+    if goal is not None:
+        sign, bound = goal.split()
+        met = ratio <= float(bound) if sign == "<=" else ratio >= float(bound)
+    return {
+        "measure": measure, "unit": unit, "baseline": baseline, "kairos": kairos,
+        "ratio": ratio, "goal": goal, "met": met,
+    }  # fmt: skip

@@ -25,7 +25,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from infra import Infrastructure, infrastructure, percentile, write_results
+from infra import Infrastructure, headline, infrastructure, percentile, write_results
 
 from kairos_devstack.testing import CounterIncremented
 from kairos_devstack.topics import create_topics
@@ -267,6 +267,17 @@ async def main(count: int) -> dict[str, Any]:
         ):
             latencies = await measure
             results[name] = {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
+    raw, relayed, drain = (
+        results["raw_produce_consume"], results["outbox_commit_to_consumer"],
+        results["outbox_drain"],
+    )  # fmt: skip
+    results["headline"] = [
+        headline("relay drain", "events/s", raw["events_per_s"], drain["events_per_s"]),
+        headline("commit→consumer under load, p99", "ms", raw["latency_p99_ms"],
+                 relayed["latency_p99_ms"]),
+        headline("commit→consumer one at a time, p99", "ms", results["raw_round_trip_ms"]["p99"],
+                 results["outbox_round_trip_ms"]["p99"]),
+    ]  # fmt: skip
     print(
         f"outbox relay: {count} events, {WRITERS} writers, 6 partitions; {ROUND_TRIPS} round trips"
     )

@@ -28,33 +28,72 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import random
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import asyncpg
 import httpx
-from infra import percentile, write_results
+from aiokafka import AIOKafkaConsumer
+from infra import headline, percentile, write_results
+from memory import memory_peaks
 from outbox import raw_round_trip
 from running_platform import Tenants, running_platform, tenants
 
 from kairos_devstack.process_platform import ProcessPlatform
 from kairos_devstack.soak import OF, Person, Soak
 from kairos_devstack.story_clients import bearer, expect, login, move_clock
+from kairos_schemas import habilitation as habilitation_events
 from kairos_shared.clock import OffsetClock
 
 REFUSED = {httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN}
-PROBE_PAUSE = 0.002
+PROBE_PAUSE = 0.005
 """Seconds between two probes of one person (a probe is one HTTP round trip)."""
 GIVE_UP = 60.0
 
 
 class BenchError(Exception):
     pass
+
+
+class EventWatch:
+    """When each event of one type reached Kafka, as a raw consumer sees it (``perf_counter``
+    seconds by a field of its payload): splits a propagation into the relay's part and the
+    consumer's."""
+
+    def __init__(self, kafka: str, topic: str, event_type: str, field: str) -> None:
+        self.consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka, group_id=None)
+        self.event_type, self.field = event_type.encode(), field
+        self.seen: dict[str, float] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        await self.consumer.start()
+        self.task = asyncio.create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self.task is not None
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        await self.consumer.stop()
+
+    async def _watch(self) -> None:
+        async for record in self.consumer:
+            if dict(record.headers).get("ce_type") == self.event_type and record.value:
+                self.seen[str(json.loads(record.value)[self.field])] = time.perf_counter()
+
+    async def arrival(self, key: str) -> float:
+        async with asyncio.timeout(GIVE_UP):
+            while key not in self.seen:  # noqa: ASYNC110 - filled by the consumer task
+                await asyncio.sleep(0.001)
+        return self.seen[key]
 
 
 @dataclass
@@ -64,6 +103,7 @@ class Figures:
     latencies: list[float] = field(default_factory=list)
     probes: list[float] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    parts: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -71,6 +111,7 @@ class Figures:
             **quantiles(self.latencies),
             "probe_round_trip_p50_ms": percentile(self.probes, 50),
             "counts": dict(self.counts),
+            "parts": {name: quantiles(values) for name, values in self.parts.items()},
         }
 
 
@@ -176,7 +217,8 @@ class Background:
 # --- the three endings -----------------------------------------------------------------------
 
 
-async def revocations(t: Tenants, count: int, lanes: int) -> Figures:
+async def revocations(t: Tenants, watch: EventWatch, count: int, lanes: int) -> Figures:
+    """Also split: 2xx → the ending on Kafka (``relay``) and Kafka → refused (``consumer``)."""
     prober, figures = Prober(t.soak), Figures()
     candidates = [(of, person) for of in t.organisations for person in of.people[1:]]
     if len(candidates) < count:
@@ -192,8 +234,12 @@ async def revocations(t: Tenants, count: int, lanes: int) -> Figures:
                 f"/v1/habilitations/{person.habilitation_id}/ending", {"reason": "departure"},
             )  # fmt: skip
             expect(ended, 200)
+            answered = time.perf_counter()
             person.revoked_at = time.monotonic()
             figures.latencies.append(await prober.until(of, person, figures, allowed=False))
+            on_kafka = await watch.arrival(person.habilitation_id)
+            figures.parts["relay"].append((on_kafka - answered) * 1000)
+            figures.parts["consumer"].append(figures.latencies[-1] - (on_kafka - answered) * 1000)
             refused = await prober.declaration_refused(of, person)
             figures.counts["declaration refused after the probe" if refused else "WRONG"] += 1
 
@@ -268,7 +314,7 @@ class Sizes:
     round_trips: int
 
 
-FULL = Sizes(organisations=10, people=52, revocations=500, suspensions=30, lapses=20, lanes=4,
+FULL = Sizes(organisations=10, people=52, revocations=500, suspensions=30, lapses=20, lanes=2,
              rate=30.0, round_trips=500)  # fmt: skip
 QUICK = Sizes(organisations=3, people=11, revocations=30, suspensions=3, lapses=3, lanes=2,
               rate=10.0, round_trips=100)  # fmt: skip
@@ -280,7 +326,10 @@ async def main(sizes: Sizes) -> dict[str, Any]:
         kafka = platform.kafka.bootstrap_servers
         results["raw_round_trip_idle"] = quantiles(await raw_round_trip(kafka, sizes.round_trips))
         prepared = time.perf_counter()
-        async with tenants(platform, organisations=sizes.organisations, people=sizes.people) as t:
+        async with (
+            memory_peaks(platform) as memory,
+            tenants(platform, organisations=sizes.organisations, people=sizes.people) as t,
+        ):
             results["preparation_s"] = round(time.perf_counter() - prepared, 1)
             stop = asyncio.Event()
             background = Background(t, sizes.rate)
@@ -289,9 +338,13 @@ async def main(sizes: Sizes) -> dict[str, Any]:
                 results["raw_round_trip_under_load"] = quantiles(
                     await raw_round_trip(kafka, sizes.round_trips)
                 )
-                results["revocation"] = (
-                    await revocations(t, sizes.revocations, sizes.lanes)
-                ).summary()
+                async with EventWatch(
+                    kafka, habilitation_events.TOPIC,
+                    habilitation_events.HabilitationEnded.event_type, "habilitation_id",
+                ) as watch:  # fmt: skip
+                    results["revocation"] = (
+                        await revocations(t, watch, sizes.revocations, sizes.lanes)
+                    ).summary()
                 suspended, reinstated = await suspensions(t, sizes.suspensions)
                 results["suspension"] = suspended.summary()
                 results["reinstatement"] = reinstated.summary()
@@ -300,6 +353,16 @@ async def main(sizes: Sizes) -> dict[str, Any]:
                 stop.set()
                 await loading
             results["background"] = background.summary()
+        results["memory"] = memory.as_json()
+    loaded = results["raw_round_trip_under_load"]["p99_ms"]
+    results["headline"] = [
+        headline(measure, "ms", loaded, results[name]["p99_ms"], goal)
+        for name, measure, goal in (
+            ("revocation", "revocation 2xx → person refused, p99", "<= 3"),
+            ("suspension", "suspension 2xx → OF refused, p99", None),
+            ("rgc_lapse", "RGC lapse → known to declaration, p99", None),
+        )
+    ]
     print(_table(results))
     return results
 
@@ -320,6 +383,18 @@ def _table(results: dict[str, Any]) -> str:
         figures = results[name]
         ratio = figures["p99_ms"] / base["p99_ms"]
         lines.append(_row(name, figures["count"], figures) + f"{ratio:>11.2f}{goal:>7}")
+    parts = results["revocation"]["parts"]
+    lines.append(
+        "revocation, split (ms): "
+        + ", ".join(
+            f"{name} p50 {parts[name]['p50_ms']:.1f} p99 {parts[name]['p99_ms']:.1f}"
+            for name in ("relay", "consumer")  # consumer: Kafka → refused, probe included
+        )
+    )
+    lines += [
+        f"RSS {name}: idle {sizes['idle_mib']:.0f} MiB, peak {sizes['peak_mib']:.0f} MiB"
+        for name, sizes in results["memory"].items()
+    ]
     lines.append(
         "probe round trip p50 (ms): "
         + ", ".join(
