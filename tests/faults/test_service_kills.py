@@ -57,3 +57,47 @@ async def test_declaration_service_killed_mid_stream(world: World, fault_row: Fa
     assert applied == len(stream.accepted)
     assert fault_row.recovery_s is not None
     fault_row.outcome = "ok"
+
+
+BATCHES, ROWS = 4, 150
+
+
+async def test_declaration_service_killed_mid_attendance_batch(
+    world: World, fault_row: FaultRow
+) -> None:
+    """Monthly attendance in batches of 150 rows (all or nothing); the service is SIGKILLed
+    while the second batch is in flight. Each batch is retried under its key: whatever the kill
+    interrupted (before, during or after the commit), every row ends up declared exactly once."""
+    service = world.platform.service("declaration")
+    stream = DeclarationStream(world)
+    await stream.run(BATCHES * ROWS, per_second=60, concurrency=8)  # the entries first
+    assert stream.refused == []
+    trainees = sorted(stream.trainees)
+    batches = [trainees[i::BATCHES] for i in range(BATCHES)]
+    await stream.declare_attendance(batches[0], attended_hours=3.5)
+    in_flight = asyncio.create_task(stream.declare_attendance(batches[1], attended_hours=3.5))
+    await asyncio.sleep(0.3)  # the batch is being read, judged row by row, or committed
+    service.kill()
+    await asyncio.sleep(2)
+    service.start()
+    restarted = time.monotonic()
+    await service.wait_ready()
+    await in_flight
+    for batch in batches[2:]:
+        await stream.declare_attendance(batch, attended_hours=3.5)
+    tally = await declaration_tally(world, stream)
+    fault_row.events_in, fault_row.events_out = tally.events_in, tally.events_out
+    fault_row.duplicates, fault_row.lost = tally.duplicates, tally.lost
+    fault_row.redelivered = tally.redelivered
+    fault_row.recovery_s = stream.first_success_after(restarted)
+    fault_row.notes = (
+        f"{BATCHES} batches of {ROWS} rows; {stream.retried} retried requests, "
+        f"{len(stream.refused)} refused, {tally.unconfirmed} unconfirmed on the topic"
+    )
+    assert stream.refused == []
+    assert len(stream.accepted) == 2 * BATCHES * ROWS  # the entries and their attendance
+    assert tally.lost == 0
+    assert tally.duplicates == 0
+    assert tally.unconfirmed == 0
+    assert fault_row.recovery_s is not None
+    fault_row.outcome = "ok"

@@ -209,27 +209,48 @@ class DeclarationStream:
         self.trainees.add(trainee)
         body = {"session": tenant.session, "trainee_id": trainee,
                 "entered_on": tenant.today.isoformat()}  # fmt: skip
+        response = await self._definitive(
+            f"/v1/organisations/{tenant.organisation_id}/entries", body
+        )
+        if response is not None:
+            data = response.json()
+            self.accepted[str(data["declaration_id"])] = int(data["version"])
+            self.accepted_at.append(time.monotonic())
+
+    async def declare_attendance(self, trainees: list[str], attended_hours: float) -> None:
+        """One monthly attendance batch (all or nothing) for ``trainees``, this month."""
+        tenant = self.world.tenant
+        rows = [{"session": tenant.session, "trainee_id": trainee,
+                 "month": f"{tenant.today:%Y-%m}", "attended_hours": attended_hours}
+                for trainee in trainees]  # fmt: skip
+        path = f"/v1/organisations/{tenant.organisation_id}/attendance-statements/batch"
+        response = await self._definitive(path, {"rows": rows})
+        if response is not None:
+            for row in response.json()["rows"]:
+                self.accepted[str(row["declaration_id"])] = 1  # a first statement: version 1
+            self.accepted_at.append(time.monotonic())
+
+    async def _definitive(self, path: str, body: dict[str, Any]) -> httpx.Response | None:
+        """``body`` POSTed under one ``Idempotency-Key`` until a definitive answer: the 201, or
+        None once the refusal (or giving up) is recorded."""
         key = {"Idempotency-Key": str(uuid.uuid4())}
-        path = f"/v1/organisations/{tenant.organisation_id}/entries"
         deadline = time.monotonic() + self.give_up_after
         while True:
             try:
                 response = await call(
-                    self.world, "declaration", "POST", path, tenant.user, json=body, headers=key
-                )
+                    self.world, "declaration", "POST", path, self.world.tenant.user, json=body,
+                    headers=key,
+                )  # fmt: skip
             except httpx.HTTPError:
                 response = None
             if response is not None and response.status_code == httpx.codes.CREATED:
-                data = response.json()
-                self.accepted[str(data["declaration_id"])] = int(data["version"])
-                self.accepted_at.append(time.monotonic())
-                return
+                return response
             if response is not None and response.status_code not in _RETRIED:
                 self.refused.append(f"{response.status_code} {response.text[:300]}")
-                return
+                return None
             if time.monotonic() > deadline:
                 self.refused.append(f"gave up after {self.give_up_after:.0f}s of retries")
-                return
+                return None
             self.retried += 1
             await asyncio.sleep(0.5)
 
