@@ -94,6 +94,16 @@ async def new_organisation(
     http: dict[str, httpx.AsyncClient], operator: Operator, seed: int
 ) -> tuple[str, Person]:
     """An adhesion requested and validated; its RGC logged in with its own password."""
+    organisation_id, rgc, rgc_email = await validated_organisation(http, operator, seed)
+    token = await first_login(http["identity"], rgc["login_id"], rgc["provisional_password"])
+    return organisation_id, Person(rgc["login_id"], token, rgc_email)
+
+
+async def validated_organisation(
+    http: dict[str, httpx.AsyncClient], operator: Operator, seed: int
+) -> tuple[str, dict[str, Any], str]:
+    """An adhesion requested and validated: its id, the RGC's provisional credentials (nobody
+    logged in yet) and the RGC's e-mail address."""
     rgc_email = f"rgc.{seed}@of.example"
     body = {
         "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
@@ -107,8 +117,7 @@ async def new_organisation(
         expect(await http["identity"].post("/v1/organisations", json=body), 201)["organisation_id"]
     )
     rgc = await operator.post(f"/v1/organisations/{organisation_id}/validation", 201)
-    token = await first_login(http["identity"], rgc["login_id"], rgc["provisional_password"])
-    return organisation_id, Person(rgc["login_id"], token, rgc_email)
+    return organisation_id, rgc, rgc_email
 
 
 def habilitation_body(email: str) -> dict[str, Any]:
