@@ -61,7 +61,7 @@ def create_app(
         context: NotificationContext = app.state.notification
         return await deliver_all_due(
             context.pool, context.mailer, context.clock, context.retry,
-            observe=context.observe_delivery,
+            concurrency=settings.delivery_concurrency, observe=context.observe_delivery,
         )  # fmt: skip
 
     async def remind() -> object:

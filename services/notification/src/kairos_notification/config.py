@@ -33,6 +33,9 @@ class NotificationSettings(ServiceSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     delivery_interval_seconds: float = Field(default=5.0, gt=0)
     """How often queued e-mails are looked at (retries wait their back-off)."""
+    delivery_concurrency: int = Field(default=4, ge=1, le=32)
+    """E-mails sent at once by each replica, each on its own SMTP connection and holding one
+    database connection while it is sent (keep it under ``db_pool_max_size``)."""
     delivery_max_attempts: int = Field(default=8, ge=1)
     delivery_first_retry_seconds: float = Field(default=30.0, gt=0)
     delivery_max_retry_seconds: float = Field(default=3600.0, gt=0)

@@ -343,6 +343,23 @@ async def test_a_round_handles_at_most_its_batch_and_rounds_go_on_while_mails_ar
     )
 
 
+async def test_several_workers_send_each_mail_once_and_a_round_keeps_to_its_batch(
+    pool: asyncpg.Pool, clock: ManualClock, smtp_server: StartServer
+) -> None:
+    server = ScriptedServer()
+    mailer = smtp_server(server)
+    queued = [_notification(clock, recipient_email=f"user{n}@of.example") for n in range(9)]
+    for notification in queued:
+        await _queue(pool, notification)
+
+    first = await deliver_due(pool, mailer, clock, POLICY, batch_size=5, concurrency=3)
+    rest = await deliver_all_due(pool, mailer, clock, POLICY, batch_size=5, concurrency=3)
+
+    assert (first, rest) == (DeliveryReport(sent=5), DeliveryReport(sent=4))
+    assert Counter(server.message_ids()) == {f"<{n.id}@kairos.example>": 1 for n in queued}
+    assert len(await _published(pool)) == 9
+
+
 async def test_the_same_event_and_recipient_twice_is_stored_once(
     pool: asyncpg.Pool, clock: ManualClock
 ) -> None:

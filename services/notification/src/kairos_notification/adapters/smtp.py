@@ -10,7 +10,9 @@ Bodies and addresses name people: they are never logged, nor is the server's rep
 from __future__ import annotations
 
 import asyncio
-from email.headerregistry import Address
+import email.policy
+import socket
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -109,16 +111,45 @@ def classify_smtp_error(error: BaseException) -> DeliveryError:  # noqa: PLR0911
     return _failure(None, ErrorKind.REPLY, f"{type(error).__name__}: {error}")
 
 
+class _HeaderClasses(HeaderRegistry):
+    """The standard header registry, but one class per header name: ``HeaderRegistry`` builds
+    a new class (``type(...)``) for each header it makes and each header count it checks,
+    about 30 per e-mail, which the cyclic garbage collector then has to find and free."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        found = self._classes.get(key)
+        if found is None:
+            found = self._classes[key] = super().__getitem__(name)
+        return found
+
+
+POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
+"""``email.policy.default``, its header classes made once (the same headers, parsed the same)."""
+
+
 class SmtpMailer:
     """Sends each e-mail on its own SMTP connection (aiosmtplib.send)."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+        self._local_hostname = settings.local_hostname
+
+    async def local_hostname(self) -> str:
+        """The name given in EHLO: the setting, else the system's (looked up once, in a
+        thread: aiosmtplib would look it up again, in a thread, for every connection)."""
+        if self._local_hostname is None:
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
+        return self._local_hostname
 
     def compose(self, outgoing: OutgoingEmail) -> EmailMessage:
         """The MIME message: multipart/alternative, text then HTML, UTF-8, names encoded."""
         settings = self.settings
-        message = EmailMessage()
+        message = EmailMessage(policy=POLICY)
         message["Subject"] = outgoing.subject
         sender_user, _, sender_domain = settings.sender_address.rpartition("@")
         message["From"] = Address(settings.sender_name, sender_user, sender_domain)
@@ -143,6 +174,7 @@ class SmtpMailer:
         password = settings.password.get_secret_value() if settings.password else None
         try:
             async with asyncio.timeout(settings.timeout):
+                local_hostname = await self.local_hostname()
                 await aiosmtplib.send(
                     mime,
                     sender=settings.sender_address,
@@ -150,7 +182,7 @@ class SmtpMailer:
                     hostname=settings.host, port=settings.port,
                     username=settings.username, password=password,
                     use_tls=settings.use_tls, start_tls=settings.start_tls,
-                    timeout=settings.timeout, local_hostname=settings.local_hostname,
+                    timeout=settings.timeout, local_hostname=local_hostname,
                 )  # fmt: skip
         except Exception as error:  # every failure is classified and raised as a DeliveryError
             failure = classify_smtp_error(error)

@@ -1,7 +1,9 @@
 """Delivering the queued e-mails (K24): each sent once, retried with back-off, its fate kept.
 
-A scheduler round (:func:`deliver_due`) takes the due e-mails one at a time. For each, one
-transaction claims the row (`FOR UPDATE SKIP LOCKED`: another replica's round skips it), hands
+A scheduler round (:func:`deliver_due`) takes the due e-mails one at a time in each of
+`concurrency` workers (several SMTP sends in flight: one at a time, a round is bound by the
+round trips of one send and one commit after another). For each e-mail, one transaction claims
+the row (`FOR UPDATE SKIP LOCKED`: another replica's round skips it), hands
 the e-mail to the SMTP server, records the outcome and queues the status event in the outbox,
 then commits. The transaction stays open during the send, which the mailer bounds by its
 timeout; in exchange nothing else is needed to keep two replicas from sending the same e-mail:
@@ -13,6 +15,7 @@ Message-ID. One transaction per e-mail (not per batch) keeps that to a single e-
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections import Counter
 from collections.abc import Callable
@@ -73,21 +76,43 @@ async def deliver_due(
     policy: RetryPolicy,
     *,
     batch_size: int = 50,
+    concurrency: int = 1,
     observe: DeliveryObserver | None = None,
 ) -> DeliveryReport:
-    """One scheduler round: up to `batch_size` due e-mails, each in its own transaction.
+    """One scheduler round: up to `batch_size` due e-mails, each in its own transaction, taken
+    by `concurrency` workers (each holds a pooled connection while it sends).
 
     A round that handled `batch_size` e-mails may have left due ones: the caller runs another
-    round at once (:func:`deliver_all_due` does)."""
+    round at once (:func:`deliver_all_due` does). The round ends when a worker finds nothing
+    due (the others finish the e-mail they hold) or fails (raised once every worker stopped)."""
     outcomes: Counter[Outcome] = Counter()
-    for _ in range(batch_size):
-        delivered = await _deliver_next(pool, mailer, clock, policy)
-        if delivered is None:
-            break
-        outcome, kind = delivered
-        outcomes[outcome] += 1
-        if observe is not None:
-            observe(outcome, kind)
+    left = batch_size
+
+    async def worker() -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            try:
+                delivered = await _deliver_next(pool, mailer, clock, policy)
+            except BaseException:
+                left = 0
+                raise
+            if delivered is None:
+                left = 0
+                return
+            outcome, kind = delivered
+            outcomes[outcome] += 1
+            if observe is not None:
+                observe(outcome, kind)
+
+    workers = max(1, min(concurrency, batch_size))
+    if workers == 1:
+        await worker()
+    else:
+        results = await asyncio.gather(*(worker() for _ in range(workers)), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
     return DeliveryReport(
         outcomes[Outcome.SENT], outcomes[Outcome.RETRIED], outcomes[Outcome.FAILED]
     )
@@ -100,14 +125,16 @@ async def deliver_all_due(
     policy: RetryPolicy,
     *,
     batch_size: int = 50,
+    concurrency: int = 1,
     observe: DeliveryObserver | None = None,
 ) -> DeliveryReport:
     """Rounds of :func:`deliver_due` until one finds fewer than `batch_size` e-mails due."""
     total = DeliveryReport()
     while True:
         report = await deliver_due(
-            pool, mailer, clock, policy, batch_size=batch_size, observe=observe
-        )
+            pool, mailer, clock, policy,
+            batch_size=batch_size, concurrency=concurrency, observe=observe,
+        )  # fmt: skip
         total = DeliveryReport(
             total.sent + report.sent, total.retried + report.retried, total.failed + report.failed
         )
