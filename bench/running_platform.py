@@ -22,6 +22,7 @@ import psutil
 
 from kairos_devstack.process_platform import ProcessPlatform, ServiceProcess
 from kairos_devstack.soak import OF, Person, Soak
+from kairos_devstack.story_clients import bearer, wait_for
 from kairos_shared.clock import OffsetClock
 
 
@@ -98,13 +99,38 @@ async def tenants(
         async def organisation(n: int) -> OF:
             async with limit:
                 of = await soak.organisation(n)
+
+            async def known() -> bool | None:  # the validation travels to it through Kafka
+                response = await soak.as_rgc(
+                    of, soak.habilitation, "GET", f"/v1/organisations/{of.id}/habilitations"
+                )
+                return True if response.status_code == httpx.codes.OK else None
+
+            await wait_for(known, f"the habilitation service to know {of.id} and its RGC")
             of.people = list(await asyncio.gather(*(habilitate(of, i) for i in range(people))))
             of.hired = people
             await soak.register_session(of, of.people[0])
             return of
 
         created = await asyncio.gather(*(organisation(n) for n in range(organisations)))
+        # The declaration service learns of each habilitation from Kafka, after the
+        # habilitation service shows it active: wait until it lets every person in, not only
+        # the one who registered the session.
+        await asyncio.gather(
+            *(_declarer_known(clients["declaration"], of, p) for of in created for p in of.people)
+        )
         yield Tenants(soak, list(created))
+
+
+async def _declarer_known(client: httpx.AsyncClient, of: OF, person: Person) -> None:
+    async def allowed() -> bool | None:
+        response = await client.get(
+            f"/v1/organisations/{of.id}/declarations", params={"limit": 1},
+            headers=bearer(person.token),
+        )  # fmt: skip
+        return True if response.status_code == httpx.codes.OK else None
+
+    await wait_for(allowed, f"the declaration service to let {person.login_id} in")
 
 
 def _previous_month(today: date) -> date:

@@ -171,6 +171,75 @@ async def test_a_batch_with_one_bad_row_changes_nothing_and_names_the_row(
     assert accepted.json()["accepted"] == 3
 
 
+async def test_a_partial_batch_keeps_the_good_rows_and_judges_each_row_as_if_alone(
+    platform: Platform,
+) -> None:
+    """`all_or_nothing=false`: each row is judged against what is stored and what the rows
+    before it in the batch declared; the refused rows are named, the others stored and
+    published."""
+    organisation, _, token = await declarer(platform, seed=705)
+    base = f"/v1/organisations/{organisation.id}"
+    trainees = ["2000001A", "2000002B"]
+    for trainee in trainees:
+        response = await post(
+            platform, token, f"{base}/entries", {**entry(), "trainee_id": trainee}
+        )
+        assert response.status_code == 201, response.text
+
+    def statement(trainee: str, month: str = "2026-02", **changes: Any) -> dict[str, Any]:
+        return {"session": SESSION, "trainee_id": trainee, "month": month,
+                "attended_hours": 7, **changes}  # fmt: skip
+
+    before = await post(platform, token, f"{base}/attendance-statements", statement(trainees[1]))
+    assert before.status_code == 201, before.text
+    rows = [
+        statement(trainees[0]),  # accepted
+        statement(trainees[0], attended_hours=14),  # the same month again, in the batch
+        statement(trainees[1]),  # the same month as the statement declared before
+        statement(trainees[0], session={**SESSION, "session_number": "84_SE_0000000000"}),
+        statement("2000003C"),  # no entry
+        statement("12"),  # not an identifier
+        statement(trainees[0], "2026-03", attended_hours=200),  # more than March allows
+        statement(trainees[0], "2026-03"),  # accepted
+        statement(trainees[1], "2026-13"),  # not a month
+    ]
+    response = await post(
+        platform, token, f"{base}/attendance-statements/batch?all_or_nothing=false",
+        {"rows": rows},
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (2, 7)
+    assert [r["status"] for r in body["rows"]] == [
+        "accepted", "rejected", "rejected", "rejected", "rejected", "rejected", "rejected",
+        "accepted", "rejected",
+    ]  # fmt: skip
+    assert [[e["field"] for e in r.get("errors", [])] for r in body["rows"]] == [
+        [], ["rows[1].month"], ["rows[2].month"], ["rows[3].session"], ["rows[4].trainee_id"],
+        ["rows[5].trainee_id"], ["rows[6].attended_hours"], [], ["rows[8].month"],
+    ]  # fmt: skip
+    assert "declared already" in body["rows"][1]["errors"][0]["message"]
+
+    listed = await platform.declaration_http.get(
+        f"{base}/declarations?kind=attendance", headers={"Authorization": f"Bearer {token}"}
+    )
+    stored = {d["declaration_id"] for d in listed.json()["declarations"]}
+    accepted = {body["rows"][0]["declaration_id"], body["rows"][7]["declaration_id"]}
+    assert stored == accepted | {before.json()["declaration_id"]}
+    published = {
+        json.loads(r.value).get("declaration_id")
+        for r in await read_records(platform.kafka, contracts.TOPIC, at_least=1)
+    }
+    assert accepted <= published
+
+    again = await post(
+        platform, token, f"{base}/attendance-statements/batch",
+        {"rows": [statement(trainees[1], "2026-03"), statement(trainees[1], "2026-03")]},
+    )  # fmt: skip
+    assert again.status_code == 422, again.text  # all or nothing: the second row refuses both
+    assert [e["field"] for e in again.json()["errors"]] == ["rows[1].month"]
+
+
 async def test_a_correction_and_a_cancellation_are_new_versions(platform: Platform) -> None:
     organisation, _, token = await declarer(platform, seed=704)
     created = await post(platform, token, f"/v1/organisations/{organisation.id}/entries", entry())

@@ -154,18 +154,19 @@ async def prune_ended_sessions(connection: Connection, before: datetime) -> int:
     return int(result.split()[-1])
 
 
-async def is_session_ended(connection: Connection, session_id: uuid.UUID) -> bool:
-    found = await connection.fetchval(
-        "SELECT true FROM ended_login_session WHERE session_id = $1", session_id
-    )
-    return bool(found)
-
-
-async def has_lapsed(connection: Connection, account_id: uuid.UUID) -> bool:
-    found = await connection.fetchval(
-        "SELECT true FROM lapsed_account WHERE account_id = $1", account_id
-    )
-    return bool(found)
+async def caller_refusals(
+    connection: Connection, session_id: uuid.UUID, account_id: uuid.UUID
+) -> tuple[bool, bool]:
+    """(the login session ended, the account lapsed), in one round trip: every request asks."""
+    row = await connection.fetchrow(
+        """
+        SELECT EXISTS (SELECT FROM ended_login_session WHERE session_id = $1) AS ended,
+               EXISTS (SELECT FROM lapsed_account WHERE account_id = $2) AS lapsed
+        """,
+        session_id, account_id,
+    )  # fmt: skip
+    assert row is not None
+    return bool(row["ended"]), bool(row["lapsed"])
 
 
 async def organisation(
@@ -189,32 +190,52 @@ async def organisation(
 async def declarer_facts(
     connection: Connection, account_id: uuid.UUID, organisation_id: uuid.UUID
 ) -> DeclarerFacts:
-    """Everything the rule of K17 looks at, for one account and one organisation."""
-    habilitations = await connection.fetch(
+    """Everything the rule of K17 looks at, for one account and one organisation, in one round
+    trip (every declaration asks): the organisation, the account's habilitations in it (as
+    parallel arrays, empty when none) and its RGC term."""
+    row = await connection.fetchrow(
         """
-        SELECT habilitation_id, activated_at IS NOT NULL AS activated, suspended,
-               ended_at IS NOT NULL AS ended
-        FROM declarer_habilitation WHERE account_id = $1 AND organisation_id = $2
+        SELECT o.zone, o.status, o.access_expires_at, t.took_office, t.vacated,
+               h.ids, h.activated, h.suspended, h.ended
+        FROM (SELECT) AS one
+        LEFT JOIN organisation_access o ON o.organisation_id = $2 AND o.zone IS NOT NULL
+        LEFT JOIN LATERAL (
+            SELECT took_office_at IS NOT NULL AS took_office, vacated_at IS NOT NULL AS vacated
+            FROM rgc_term WHERE account_id = $1 AND organisation_id = $2
+        ) t ON true
+        CROSS JOIN LATERAL (
+            SELECT array_agg(habilitation_id) AS ids,
+                   array_agg(activated_at IS NOT NULL) AS activated,
+                   array_agg(suspended) AS suspended, array_agg(ended_at IS NOT NULL) AS ended
+            FROM declarer_habilitation WHERE account_id = $1 AND organisation_id = $2
+        ) h
         """,
         account_id, organisation_id,
     )  # fmt: skip
-    term = await connection.fetchrow(
-        """
-        SELECT took_office_at IS NOT NULL AS took_office, vacated_at IS NOT NULL AS vacated
-        FROM rgc_term WHERE account_id = $1 AND organisation_id = $2
-        """,
-        account_id, organisation_id,
+    assert row is not None
+    organisation = (
+        None
+        if row["zone"] is None
+        else OrganisationAccess(
+            Zone(row["zone"]), OrganisationStatus(row["status"]), row["access_expires_at"]
+        )
+    )
+    states = zip(
+        row["ids"] or (), row["activated"] or (), row["suspended"] or (), row["ended"] or (),
+        strict=True,
     )  # fmt: skip
     return DeclarerFacts(
-        organisation=await organisation(connection, organisation_id),
+        organisation=organisation,
         habilitations=tuple(
             (
-                str(row["habilitation_id"]),
-                habilitation_state(
-                    activated=row["activated"], suspended=row["suspended"], ended=row["ended"]
-                ),
+                str(habilitation_id),
+                habilitation_state(activated=activated, suspended=suspended, ended=ended),
             )
-            for row in habilitations
+            for habilitation_id, activated, suspended, ended in states
         ),
-        rgc=None if term is None else rgc_tenure(**dict(term)),
+        rgc=(
+            None
+            if row["took_office"] is None
+            else rgc_tenure(took_office=row["took_office"], vacated=row["vacated"])
+        ),
     )

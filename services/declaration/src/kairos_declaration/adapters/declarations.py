@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -53,37 +54,56 @@ def _version(row: asyncpg.Record) -> DeclarationVersion:
     return DeclarationVersion(**values)
 
 
-async def record(connection: Connection, version: DeclarationVersion) -> None:
-    """Store a new version and make it the declaration's current one."""
-    await connection.execute(
-        f"""
+_RECORD = f"""
+    WITH version AS (
         INSERT INTO declaration_version ({_COLUMNS})
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-        """,  # noqa: S608 - constant column list
+    )
+    INSERT INTO declaration (declaration_id, current_version, organisation_id, kind,
+                             action_number, session_number, trainee_id, attendance_month, live,
+                             first_declared_at, last_changed_at, late)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $15, $16, $12, $12, $14)
+    ON CONFLICT (declaration_id) DO UPDATE
+    SET current_version = EXCLUDED.current_version, live = EXCLUDED.live,
+        attendance_month = EXCLUDED.attendance_month,
+        last_changed_at = EXCLUDED.last_changed_at
+"""  # noqa: S608 - constant column list
+"""Both rows in one statement (one round trip): the version, and the declaration made to point
+at it (the foreign key is checked at the statement's end, once both are in)."""
+
+
+def _record_arguments(version: DeclarationVersion) -> tuple[Any, ...]:
+    return (
         version.declaration_id, version.version, version.organisation_id, version.kind,
         version.action_number, version.session_number, version.trainee_id,
         json.dumps(version.payload), version.cancelled, version.reason, version.declared_by,
-        version.declared_at, version.due_by, version.late,
+        version.declared_at, version.due_by, version.late, version.attendance_month,
+        not version.cancelled,
     )  # fmt: skip
+
+
+def _duplicate(error: asyncpg.UniqueViolationError) -> DuplicateDeclarationError:
+    """A second live declaration (the `declaration` table's unique indexes) is the caller's
+    error; any other unique violation is a bug and is raised as it is."""
+    if error.table_name != "declaration":
+        raise error
+    return DuplicateDeclarationError(error.constraint_name)
+
+
+async def record(connection: Connection, version: DeclarationVersion) -> None:
+    """Store a new version and make it the declaration's current one."""
     try:
-        await connection.execute(
-            """
-            INSERT INTO declaration (declaration_id, current_version, organisation_id, kind,
-                                     action_number, session_number, trainee_id,
-                                     attendance_month, live, first_declared_at, last_changed_at,
-                                     late)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
-            ON CONFLICT (declaration_id) DO UPDATE
-            SET current_version = EXCLUDED.current_version, live = EXCLUDED.live,
-                attendance_month = EXCLUDED.attendance_month,
-                last_changed_at = EXCLUDED.last_changed_at
-            """,
-            version.declaration_id, version.version, version.organisation_id, version.kind,
-            version.action_number, version.session_number, version.trainee_id,
-            version.attendance_month, not version.cancelled, version.declared_at, version.late,
-        )  # fmt: skip
+        await connection.execute(_RECORD, *_record_arguments(version))
     except asyncpg.UniqueViolationError as error:
-        raise DuplicateDeclarationError(error.constraint_name) from None
+        raise _duplicate(error) from None
+
+
+async def record_many(connection: Connection, versions: Sequence[DeclarationVersion]) -> None:
+    """`record` each of `versions`, in order, in one pipelined round trip (a batch)."""
+    try:
+        await connection.executemany(_RECORD, [_record_arguments(v) for v in versions])
+    except asyncpg.UniqueViolationError as error:
+        raise _duplicate(error) from None
 
 
 _CURRENT = f"""
@@ -118,6 +138,30 @@ async def trainee_history(
         organisation_id, trainee_id, action_number, session_number,
     )  # fmt: skip
     return [_version(row) for row in rows]
+
+
+async def trainee_histories(
+    connection: Connection, organisation_id: uuid.UUID, trainees: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], list[DeclarationVersion]]:
+    """`trainee_history` of each (trainee, action number, session number) of `trainees`, in
+    one query; a trainee with no live declaration has no key."""
+    rows = await connection.fetch(
+        f"""{_CURRENT}
+        JOIN unnest($2::text[], $3::text[], $4::text[]) AS k(trainee_id, action_number,
+                                                             session_number)
+          ON d.trainee_id = k.trainee_id AND d.action_number = k.action_number
+         AND d.session_number = k.session_number
+        WHERE d.organisation_id = $1 AND d.live
+        ORDER BY d.first_declared_at, d.declaration_id""",
+        organisation_id, [t[0] for t in trainees], [t[1] for t in trainees],
+        [t[2] for t in trainees],
+    )  # fmt: skip
+    histories: dict[tuple[str, str, str], list[DeclarationVersion]] = {}
+    for row in rows:
+        version = _version(row)
+        key = (version.trainee_id or "", version.action_number, version.session_number)
+        histories.setdefault(key, []).append(version)
+    return histories
 
 
 async def versions(connection: Connection, declaration_id: uuid.UUID) -> list[DeclarationVersion]:

@@ -79,9 +79,10 @@ async def actor_of(connection: Connection, claims: AccessClaims) -> Actor:
     """The caller, once its session and account are known to be alive here (K9, K6)."""
     session_id = _uuid(claims.session_id, "session")
     account_id = _uuid(claims.account_id, "account")
-    if await access_view.is_session_ended(connection, session_id):
+    ended, lapsed = await access_view.caller_refusals(connection, session_id, account_id)
+    if ended:
         raise unauthenticated("this session has ended: log in again")
-    if await access_view.has_lapsed(connection, account_id):
+    if lapsed:
         raise unauthenticated("this account has lapsed")
     if claims.password_change_only:
         raise Problem(

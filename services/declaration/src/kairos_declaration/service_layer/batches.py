@@ -10,10 +10,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from kairos_declaration.adapters.declarations import DeclarationVersion
+from kairos_declaration.domain.declarations import trainee_of
 from kairos_declaration.domain.errors import DeclarationRejected
+from kairos_declaration.domain.history import TraineeHistory
+from kairos_declaration.domain.sessions import TrainingSession
 from kairos_declaration.service_layer.access import Actor, DeclarerScope, declarer_scope
 from kairos_declaration.service_layer.context import DeclarationContext
-from kairos_declaration.service_layer.declaring import Submission, accept, idempotently
+from kairos_declaration.service_layer.declaring import (
+    SessionRef,
+    Submission,
+    accept,
+    idempotently,
+    judge,
+    store_many,
+    trainee_histories,
+    training_session,
+    with_versions,
+)
 from kairos_shared.db import Connection
 from kairos_shared.idempotency import IdempotentRequest, StoredResponse
 from kairos_shared.problems import FieldError, Problem, invalid_fields
@@ -24,6 +38,18 @@ Row = Submission | DeclarationRejected
 
 def _row_errors(index: int, errors: Sequence[FieldError]) -> list[FieldError]:
     return [FieldError(f"rows[{index}].{e.field}", e.message) for e in errors]
+
+
+def _errors_of(problem: Problem) -> list[FieldError]:
+    """A row's own errors: only field errors (422) are; anything else fails the request."""
+    if problem.status != 422:  # noqa: PLR2004 - only field errors are a row's own
+        raise problem
+    return list(problem.errors) or [FieldError("", problem.detail)]
+
+
+def _result(version: DeclarationVersion) -> dict[str, Any]:
+    return {"declaration_id": str(version.declaration_id), "late": version.late,
+            "due_by": version.due_by.isoformat()}  # fmt: skip
 
 
 async def _judge(
@@ -40,12 +66,62 @@ async def _judge(
         async with connection.transaction():  # a savepoint: a refused row leaves nothing
             version = await accept(context, connection, scope, row, now)
     except Problem as problem:
-        if problem.status != 422:  # noqa: PLR2004 - only field errors are a row's own
-            raise
-        return None, list(problem.errors) or [FieldError("", problem.detail)]
-    result = {"declaration_id": str(version.declaration_id), "late": version.late,
-              "due_by": version.due_by.isoformat()}  # fmt: skip
-    return result, []
+        return None, _errors_of(problem)
+    return _result(version), []
+
+
+Judged = DeclarationVersion | list[FieldError]
+"""A row's verdict: the version it makes, or its errors."""
+
+
+async def _judge_all(
+    context: DeclarationContext,
+    connection: Connection,
+    scope: DeclarerScope,
+    rows: Sequence[Row],
+    now: datetime,
+) -> list[Judged]:
+    """Every row judged as `_judge` would one after another, in a few round trips for the
+    whole batch: each session read once; every trainee's lock taken and history read at once;
+    then the rows judged in order, each against its trainee's history with the batch's
+    accepted rows added (a second statement for a month is refused as it would be after the
+    first was stored); the accepted ones then stored and published together."""
+    organisation_id = scope.organisation_id
+    submissions = [row for row in rows if isinstance(row, Submission)]
+    sessions: dict[SessionRef, TrainingSession | Problem] = {}
+    for ref in dict.fromkeys(submission.session for submission in submissions):
+        try:
+            sessions[ref] = await training_session(connection, organisation_id, ref)
+        except Problem as problem:
+            sessions[ref] = problem
+    trainees = [
+        (submission.session, trainee)
+        for submission in submissions
+        if not isinstance(sessions[submission.session], Problem)
+        and (trainee := trainee_of(submission.declaration)) is not None
+    ]
+    histories = await trainee_histories(connection, organisation_id, trainees)
+    judged: list[Judged] = []
+    for row in rows:
+        if isinstance(row, DeclarationRejected):
+            judged.append([FieldError(p.field, p.message) for p in row.problems])
+            continue
+        session = sessions[row.session]
+        if isinstance(session, Problem):
+            judged.append(_errors_of(session))
+            continue
+        trainee = trainee_of(row.declaration)
+        key = (row.session, trainee or "")
+        history = histories.get(key, TraineeHistory())
+        try:
+            version = judge(context, scope, row, session, history, now=now)
+        except Problem as problem:
+            judged.append(_errors_of(problem))
+            continue
+        if trainee is not None:
+            histories[key] = with_versions(history, [version])
+        judged.append(version)
+    return judged
 
 
 async def declare_attendance(
@@ -65,10 +141,20 @@ async def declare_attendance(
 
     async def effect(connection: Connection, now: datetime) -> tuple[int, dict[str, Any]]:
         assert scope is not None
+        verdicts = await _judge_all(context, connection, scope, rows, now)
+        versions = [v for v in verdicts if isinstance(v, DeclarationVersion)]
+        refused_whole = all_or_nothing and len(versions) < len(rows)  # nothing to store
+        judged = not versions or refused_whole or await store_many(connection, versions)
         results: list[dict[str, Any]] = []
         errors: list[FieldError] = []
-        for index, row in enumerate(rows):
-            result, row_errors = await _judge(context, connection, scope, row, now)
+        for index, (row, verdict) in enumerate(zip(rows, verdicts, strict=True)):
+            if judged:
+                result, row_errors = (
+                    (_result(verdict), []) if isinstance(verdict, DeclarationVersion)
+                    else (None, verdict)
+                )  # fmt: skip
+            else:  # a duplicate met when storing (a writer outside the locks): row by row
+                result, row_errors = await _judge(context, connection, scope, row, now)
             errors += _row_errors(index, row_errors)
             status = "accepted" if result else "rejected"
             results.append({"row": index, "status": status, **(result or {}),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -164,12 +164,45 @@ async def trainee_history(
     stored = await declarations.trainee_history(
         connection, organisation_id, trainee_id, ref.action_number, ref.session_number
     )
-    live: list[LiveDeclaration] = []
-    for version in stored:
+    return with_versions(TraineeHistory(), stored, without)
+
+
+def with_versions(
+    history: TraineeHistory,
+    versions: Iterable[DeclarationVersion],
+    without: uuid.UUID | None = None,
+) -> TraineeHistory:
+    """`history` with the live `versions` the rules read (entries, exits, attendance) added."""
+    live = list(history.declarations)
+    for version in versions:
         declaration = declaration_of(version.kind, version.trainee_id, version.payload)
         if version.declaration_id != without and isinstance(declaration, Entry | Exit | Attendance):
             live.append(LiveDeclaration(str(version.declaration_id), declaration))
     return TraineeHistory(tuple(live))
+
+
+async def trainee_histories(
+    connection: Connection, organisation_id: uuid.UUID, trainees: Iterable[tuple[SessionRef, str]]
+) -> dict[tuple[SessionRef, str], TraineeHistory]:
+    """`trainee_history` of many trainees at once, in two round trips (a batch): every lock
+    taken, in one order (two batches never wait on each other crosswise), then every history
+    read in one query."""
+    wanted = set(trainees)
+    keys = sorted({lock_key(organisation_id, ref, trainee) for ref, trainee in wanted})
+    await connection.execute(
+        "SELECT count(pg_advisory_xact_lock(hashtextextended(key, 0))) FROM unnest($1::text[]) key",
+        keys,
+    )
+    stored = await declarations.trainee_histories(
+        connection, organisation_id,
+        [(trainee, ref.action_number, ref.session_number) for ref, trainee in wanted],
+    )  # fmt: skip
+    return {
+        (ref, trainee): with_versions(
+            TraineeHistory(), stored.get((trainee, ref.action_number, ref.session_number), [])
+        )
+        for ref, trainee in wanted
+    }
 
 
 async def accept(
@@ -189,12 +222,31 @@ async def accept(
     history = await trainee_history(
         connection, organisation_id, submission.session, trainee, without
     )
+    version = judge(context, scope, submission, session, history, now=now, replacing=replacing)
+    await store(connection, version)
+    return version
+
+
+def judge(
+    context: DeclarationContext,
+    scope: DeclarerScope,
+    submission: Submission,
+    session: TrainingSession,
+    history: TraineeHistory,
+    *,
+    now: datetime,
+    replacing: Replacing | None = None,
+) -> DeclarationVersion:
+    """The version `submission` makes, checked against the session and the trainee's live
+    `history` and dated against its deadline (a 422 naming its fields when refused)."""
+    organisation_id, declaration = scope.organisation_id, submission.declaration
+    trainee = trainee_of(declaration)
     try:
         check_declaration(declaration, session, history, local_date(now, scope.zone), scope.zone)
     except DeclarationRejected as error:
         raise rejected(error) from None
     due = due_by(declaration.kind, declaration, scope.zone, context.deadlines, declared_at=now)
-    version = DeclarationVersion(
+    return DeclarationVersion(
         declaration_id=uuid.uuid4() if replacing is None else replacing.current.declaration_id,
         version=1 if replacing is None else replacing.current.version + 1,
         organisation_id=organisation_id, kind=declaration.kind.value,
@@ -206,8 +258,6 @@ async def accept(
         late=is_late(due, now, scope.zone),
         attendance_month=getattr(getattr(declaration, "month", None), "first_day", None),
     )  # fmt: skip
-    await store(connection, version)
-    return version
 
 
 async def store(connection: Connection, version: DeclarationVersion) -> None:
@@ -221,3 +271,16 @@ async def store(connection: Connection, version: DeclarationVersion) -> None:
             [FieldError(field, f"a live {version.kind} declaration exists already")]
         ) from None
     await outbox.publish(connection, [event_of(version)], source=SOURCE)
+
+
+async def store_many(connection: Connection, versions: Sequence[DeclarationVersion]) -> bool:
+    """`store` each of `versions` (new declarations), in order, a round trip for them all;
+    False, with nothing stored, when one is refused as a duplicate (the caller then stores
+    them one by one to know which)."""
+    try:
+        async with connection.transaction():  # a savepoint
+            await declarations.record_many(connection, versions)
+    except DuplicateDeclarationError:
+        return False
+    await outbox.publish(connection, [event_of(version) for version in versions], source=SOURCE)
+    return True
