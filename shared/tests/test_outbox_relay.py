@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import defaultdict
 from datetime import timedelta
 
@@ -25,7 +26,7 @@ from kairos_shared import outbox
 from kairos_shared.db import Connection
 from kairos_shared.dead_letters import DeadLetterPublisher
 from kairos_shared.inbox import IdempotentConsumer, Outcome
-from kairos_shared.relay import OutboxRelay, RelaySettings
+from kairos_shared.relay import _CLAIM, OutboxRelay, RelaySettings
 
 SOURCE = "/kairos/tests"
 
@@ -269,3 +270,42 @@ async def test_a_relay_cancelled_while_it_opens_its_listener_leaves_no_connectio
         await running
     assert len(opened) == 1
     assert opened[0].is_closed()
+
+
+def _plan_nodes(plan: dict[str, object]) -> list[dict[str, object]]:
+    children = plan.get("Plans", [])
+    assert isinstance(children, list)
+    return [plan, *(node for child in children for node in _plan_nodes(child))]
+
+
+async def test_the_claim_reads_its_candidates_once_even_with_stale_statistics(
+    pool: asyncpg.Pool,
+) -> None:
+    """Statistics taken while the outbox was nearly empty, then thousands of rows to relay (as
+    at the start of a busy day): the claim must not scan its candidate list once per outbox
+    row. It did, through ``id IN (SELECT …)``: 50 s to claim 500 of 2000 rows."""
+    topic = "kairos.test.stale-statistics"
+    messages = [
+        outbox.outbox_message(CounterIncremented(counter_id=f"c{i}", seq=i), source=SOURCE,
+                              topic=topic)
+        for i in range(2020)
+    ]  # fmt: skip
+    async with pool.acquire() as connection:
+        async with connection.transaction():
+            await outbox.append(connection, messages[:20])
+        await connection.execute("UPDATE outbox SET published_at = clock_timestamp()")
+        await connection.execute("ANALYZE outbox")
+        async with connection.transaction():
+            await outbox.append(connection, messages[20:])
+        async with connection.transaction():
+            explained = await connection.fetchval(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) {_CLAIM}", 500, 0x4B4F
+            )
+    plan = json.loads(explained)[0]["Plan"]
+    per_outbox_row = [
+        (node["CTE Name"], node["Actual Loops"]) for node in _plan_nodes(plan)
+        if node["Node Type"] == "CTE Scan" and int(str(node["Actual Loops"])) > 500
+    ]  # fmt: skip
+    assert per_outbox_row == [], "the claim scans a list again for every outbox row"
+    claimed = [node["Actual Rows"] for node in _plan_nodes(plan) if node["Node Type"] == "LockRows"]
+    assert claimed == [500]
