@@ -43,11 +43,10 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import time
 import urllib.parse
 import uuid
-from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -56,17 +55,17 @@ from typing import Any
 
 import asyncpg
 import httpx
-import psutil
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
-from infra import percentile, write_results
-from running_platform import Tenants, add_replica, rss_mib, running_platform, service_pid, tenants
+from infra import headline, percentile, write_results
+from meters import CpuMeter, Pids, idle_cores, profiling, resident_mib, rss_peaks, service_pid
+from running_platform import Tenants, add_replica, running_platform, tenants
 
 from kairos_declaration.bootstrap import MIGRATIONS
 from kairos_declaration.domain.declarations import Attendance, Entry
 from kairos_declaration.domain.months import Month
 from kairos_declaration.service_layer.payloads import payload_of
-from kairos_devstack.process_platform import ProcessPlatform, ServiceProcess
+from kairos_devstack.process_platform import ProcessPlatform
 from kairos_devstack.soak import OF, Person
 from kairos_devstack.story_clients import bearer
 from kairos_schemas import declaration as contracts
@@ -84,6 +83,8 @@ ATTENDED_HOURS = 70
 COPY_ROUNDS = 10
 """The raw COPY of the batch rows is over in tens of milliseconds: it is timed this many
 times over (fresh declaration ids each time)."""
+PROFILE_RATE = 200
+"""py-spy samples per second (``--profile``)."""
 IDLE_SECONDS = 3.0
 """How long each process's idle CPU spending is measured for (before the runs)."""
 QUIET_TIMEOUT = 60.0
@@ -266,102 +267,27 @@ async def backlog(platform: ProcessPlatform, arrivals: Arrivals) -> int:
     return pending
 
 
-# --- memory ---------------------------------------------------------------------------------
+# --- CPU ------------------------------------------------------------------------------------
 
 
-class PeakRss:
-    """The highest RSS of each process while the block runs (sampled every 0.2 s)."""
-
-    def __init__(self, processes: Sequence[ServiceProcess]) -> None:
-        self.processes = processes
-        self.peak: dict[str, float] = {}
-
-    @contextlib.asynccontextmanager
-    async def sampling(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._sample())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            self._take()
-
-    def _take(self) -> None:
-        for process in self.processes:
-            with contextlib.suppress(Exception):  # a process between two samples' lives
-                rss = rss_mib(process)
-                self.peak[process.name] = max(self.peak.get(process.name, 0.0), rss)
-
-    async def _sample(self) -> None:
-        while True:
-            self._take()
-            await asyncio.sleep(0.2)
+def cpu_groups(platform: ProcessPlatform) -> dict[str, Pids]:
+    """Whose CPU is told apart: each service process, the declaration service's PostgreSQL
+    server (every backend, ended ones included), the Kafka broker(s), the SMTP sink and this
+    process (the clients)."""
+    groups = {p.name: Pids([service_pid(p)]) for p in platform.all_processes() if p.running}
+    server = platform.declaration_postgres.process
+    if server is not None:
+        groups["postgres-declaration"] = Pids([server.pid], tree=True)
+    groups["kafka"] = Pids([p.pid for p in platform.kafka.processes.values()])
+    if platform.smtp.process is not None:
+        groups["smtp-sink"] = Pids([platform.smtp.process.pid])
+    groups["bench-clients"] = Pids([os.getpid()])
+    return groups
 
 
-class CpuMeter:
-    """CPU seconds (user + system) spent by named processes over a block: each service process,
-    the declaration service's PostgreSQL server (every backend, ended ones included), the Kafka
-    broker(s) and this process (the clients)."""
-
-    def __init__(self, platform: ProcessPlatform, idle: dict[str, float] | None = None) -> None:
-        self.platform = platform
-        self.idle = idle or {}
-        """CPU seconds per second each process spends with nothing to do (polling, timers)."""
-        self.spent: dict[str, float] = {}
-        self.seconds = 0.0
-
-    def _now(self) -> dict[str, float]:
-        pids = {p.name: service_pid(p) for p in self.platform.all_processes() if p.running}
-        totals = {name: _cpu(pid, tree=False) for name, pid in pids.items()}
-        server = self.platform.declaration_postgres.process
-        if server is not None:
-            totals["postgres-declaration"] = _cpu(server.pid, tree=True)
-        totals["kafka"] = sum(
-            _cpu(p.pid, tree=False) for p in self.platform.kafka.processes.values()
-        )
-        if self.platform.smtp.process is not None:
-            totals["smtp-sink"] = _cpu(self.platform.smtp.process.pid, tree=False)
-        totals["bench-clients"] = _cpu(os.getpid(), tree=False)
-        return totals
-
-    @contextlib.contextmanager
-    def measuring(self) -> Iterator[None]:
-        before, started = self._now(), time.perf_counter()
-        yield
-        after, self.seconds = self._now(), time.perf_counter() - started
-        self.spent = {name: after[name] - before.get(name, 0.0) for name in after}
-
-    def rates(self) -> dict[str, float]:
-        """CPU seconds per second over the last block."""
-        return {name: spent / self.seconds for name, spent in self.spent.items()}
-
-    def per_item_ms(self, items: int) -> dict[str, dict[str, float]]:
-        """Per item: all the CPU spent, and what is left once the idle spending is taken off."""
-        return {
-            "gross": {name: 1000 * spent / items for name, spent in self.spent.items()},
-            "net": {
-                name: 1000 * (spent - self.idle.get(name, 0.0) * self.seconds) / items
-                for name, spent in self.spent.items()
-            },
-        }
-
-
-def _cpu(pid: int, *, tree: bool) -> float:
-    """CPU seconds of ``pid`` (with ``tree``: its reaped children and its live ones too)."""
-    try:
-        process = psutil.Process(pid)
-        times = process.cpu_times()
-        total = times.user + times.system
-        if tree:
-            total += times.children_user + times.children_system
-            for child in process.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    child_times = child.cpu_times()
-                    total += child_times.user + child_times.system
-    except psutil.Error:
-        return 0.0
-    return float(total)
+def cpu_ms(meter: CpuMeter, items: int) -> dict[str, dict[str, float]]:
+    """Per item: all the CPU spent, and what is left once the idle spending is taken off."""
+    return {"gross": meter.per_item_ms(items), "net": meter.per_item_ms(items, net=True)}
 
 
 # --- raw baselines ---------------------------------------------------------------------------
@@ -586,27 +512,6 @@ async def http_batches(
     }  # fmt: skip
 
 
-@contextlib.asynccontextmanager
-async def profiling(pid: int, output: Path | None) -> AsyncIterator[None]:
-    """py-spy recording ``pid`` for the block (collapsed stacks in ``output``), if asked."""
-    if output is None:
-        yield
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    spy = await asyncio.create_subprocess_exec(
-        str(Path(__file__).parent.parent / ".venv" / "bin" / "py-spy"), "record",
-        "--pid", str(pid), "--rate", "200", "--format", "raw", "--output", str(output),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    await asyncio.sleep(1.0)  # attached
-    try:
-        yield
-    finally:
-        spy.send_signal(signal.SIGINT)
-        async with asyncio.timeout(30):
-            await spy.wait()
-
-
 @dataclass
 class Run:
     platform: ProcessPlatform
@@ -632,25 +537,27 @@ class Run:
         processes = self.platform.all_processes()
         profile = None if self.profile is None or len(replicas) > 1 else self.profile
         pid = service_pid(replicas[0])
-        meter = CpuMeter(self.platform, self.idle)
+        meter = CpuMeter(cpu_groups(self.platform), self.idle)
+
+        def spy(name: str) -> contextlib.AbstractAsyncContextManager[None]:
+            return profiling(pid, profile and profile / name, rate=PROFILE_RATE)
+
         async with http_clients(urls) as clients:
-            memory = PeakRss(processes)
             waited = await self.quiesce()
             with meter.measuring():
-                async with memory.sampling(), profiling(pid, profile and profile / "single.txt"):
+                async with rss_peaks(processes) as memory, spy("single.txt"):
                     single = await http_singles(clients, self.plan, lanes, self.arrivals)
             single["quiesced_after_s"] = waited
             single["rss_peak_mib"] = memory.peak
-            single["cpu_ms_per_declaration"] = meter.per_item_ms(single["declarations"])
-            memory = PeakRss(processes)
+            single["cpu_ms_per_declaration"] = cpu_ms(meter, single["declarations"])
             waited = await self.quiesce()
             with meter.measuring():
-                async with memory.sampling(), profiling(pid, profile and profile / "batch.txt"):
+                async with rss_peaks(processes) as memory, spy("batch.txt"):
                     batch = await http_batches(clients, self.plan, batches, month, self.arrivals)
             batch["quiesced_after_s"] = waited
             batch["month"] = f"{month:%Y-%m}"
             batch["rss_peak_mib"] = memory.peak
-            batch["cpu_ms_per_row"] = meter.per_item_ms(batch["rows"])
+            batch["cpu_ms_per_row"] = cpu_ms(meter, batch["rows"])
         self.results[label] = {"replicas": len(replicas), "single": single, "batch": batch}
 
     async def quiesce(self) -> float:
@@ -666,21 +573,19 @@ class Run:
     async def idle_cpu(self, label: str) -> None:
         """What every process spends doing nothing, taken off the per-item figures."""
         await self.quiesce()
-        meter = CpuMeter(self.platform)
-        with meter.measuring():
-            await asyncio.sleep(IDLE_SECONDS)
-        self.idle.update(meter.rates())
+        cores = await idle_cores(cpu_groups(self.platform), IDLE_SECONDS)
+        self.idle.update(cores)
         self.results.setdefault("cpu_idle_ms_per_s", {})[label] = {
-            name: 1000 * rate for name, rate in meter.rates().items()
+            name: 1000 * rate for name, rate in cores.items()
         }
 
     async def raw_runs(self, lanes: list[list[Planned]], month: date) -> None:
         dsn = await scratch_database(self.platform, self.tenants)
-        plan, meter = self.plan, CpuMeter(self.platform, self.idle)
+        plan, meter = self.plan, CpuMeter(cpu_groups(self.platform), self.idle)
         rows = [[plan.entry_row(p) for p in lane] for lane in lanes]
         with meter.measuring():
             single = await raw_inserts(dsn, rows)
-        single["cpu_ms_per_row"] = meter.per_item_ms(single["rows"])
+        single["cpu_ms_per_row"] = cpu_ms(meter, single["rows"])
         batches = [  # the same rows again COPY_ROUNDS times (new ids): a measurable time
             [[plan.attendance_row(p, month) for p in rows] for _ in range(COPY_ROUNDS)
              for rows in batches]
@@ -688,13 +593,13 @@ class Run:
         ]  # fmt: skip
         with meter.measuring():
             batch = await raw_copies(dsn, batches)
-        batch["cpu_ms_per_row"] = meter.per_item_ms(batch["rows"])
+        batch["cpu_ms_per_row"] = cpu_ms(meter, batch["rows"])
         self.results["raw_single"], self.results["raw_batch"] = single, batch
 
 
 async def main(singles: int, profile: Path | None) -> dict[str, Any]:
     async with running_platform() as platform:
-        idle = {p.name: rss_mib(p) for p in platform.all_processes()}
+        idle = resident_mib(platform.all_processes())
         async with tenants(platform, organisations=ORGANISATIONS, people=PEOPLE) as prepared:
             plan = Plan(prepared.soak.month)
             arrivals = Arrivals(platform.kafka.bootstrap_servers)
@@ -712,7 +617,7 @@ async def main(singles: int, profile: Path | None) -> dict[str, Any]:
                 await run.raw_runs(first, last_month)
                 await run.service_runs("replicas_1", first, batches, last_month)
                 replica = await add_replica(platform, "declaration")
-                idle[replica.name] = rss_mib(replica)
+                idle |= resident_mib([replica])
                 await run.idle_cpu("replicas_2")
                 await run.service_runs("replicas_2", second, batches, this_month)
             finally:
@@ -724,6 +629,7 @@ async def main(singles: int, profile: Path | None) -> dict[str, Any]:
         "singles_1_replica": singles, "singles_2_replicas": singles // 4, "clients": CLIENTS,
         "organisations": ORGANISATIONS, "batch_rows": rows, "batch_clients": BATCH_CLIENTS,
     }  # fmt: skip
+    results["headline"] = headlines(results)
     print(
         f"declarations: {singles} (1 replica) and {singles // 4} (2 replicas) entries by "
         f"{CLIENTS} clients of {ORGANISATIONS} OFs; attendance of the first {singles} trainees "
@@ -735,6 +641,21 @@ async def main(singles: int, profile: Path | None) -> dict[str, Any]:
     print()
     print(_cpu_table(results))
     return results
+
+
+def headlines(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """``make bench``'s summary lines: each run to the topic, against its raw baseline."""
+    raw_single, raw_batch = results["raw_single"]["rows_per_s"], results["raw_batch"]["rows_per_s"]
+    lines = []
+    for label in ("replicas_1", "replicas_2"):
+        run, n = results[label], results[label]["replicas"]
+        lines += [
+            headline(f"single declarations to the topic, {n} replica(s)", "decl/s", raw_single,
+                     run["single"]["per_s"], ">= 0.33"),
+            headline(f"500-row batches to the topic, {n} replica(s)", "rows/s", raw_batch,
+                     run["batch"]["rows_per_s"], ">= 0.5"),
+        ]  # fmt: skip
+    return lines
 
 
 def _table(results: dict[str, Any]) -> str:

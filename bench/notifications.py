@@ -37,9 +37,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
+import os
 import socket
-import sys
 import time
 import uuid
 from collections import Counter
@@ -53,13 +52,22 @@ from typing import Any
 import aiosmtplib
 import asyncpg
 import httpx
-import psutil
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from infra import percentile, write_results
-from running_platform import add_replica, rss_mib, running_platform, service_pid
+from infra import headline, percentile, write_results
+from meters import (
+    CpuMeter,
+    Pids,
+    idle_cores,
+    profiling,
+    resident_mib,
+    rss_peaks,
+    service_pid,
+    summarise_profile,
+)
+from running_platform import add_replica, running_platform
 
-from kairos_devstack.process_platform import ProcessPlatform, ServiceProcess
+from kairos_devstack.process_platform import ProcessPlatform
 from kairos_notification.adapters.smtp import SmtpMailer, SmtpSettings
 from kairos_notification.adapters.templates import TemplateRenderer
 from kairos_notification.config import NotificationSettings
@@ -78,6 +86,8 @@ SESSIONS = 48
 POLL = 0.25  # seconds between looks at the sink (its own receive times date the e-mails)
 REFERENCE = 500  # e-mails of the raw reference runs (rates only: their latencies grow with N)
 DUE_BY = date(2026, 1, 10)
+IDLE_SECONDS = 5.0  # how long each part's idle CPU is measured for
+PROFILE_RATE = 100  # py-spy samples per second (--profile)
 
 
 @dataclass(frozen=True)
@@ -281,184 +291,34 @@ def _figures(count: int, started: float, done: list[float]) -> dict[str, float]:
 # --- the platform's burst ----------------------------------------------------------------------
 
 
-class RssSampler:
-    """Peak RSS of some processes, sampled every ``period`` seconds while running."""
+def cpu_groups(platform: ProcessPlatform) -> dict[str, Pids]:
+    """The parts of the platform whose CPU is told apart, each process with its descendants."""
 
-    def __init__(self, processes: list[ServiceProcess], period: float = 0.2) -> None:
-        self.processes = processes
-        self.period = period
-        self.peak = {process.name: rss_mib(process) for process in processes}
-        self.peak_total = sum(self.peak.values())
-        self._task: asyncio.Task[None] | None = None
+    def pids(names: list[str]) -> Pids:
+        return Pids([service_pid(p) for name in names for p in platform.services[name]], tree=True)
 
-    async def _run(self) -> None:
-        while True:
-            sample = {process.name: rss_mib(process) for process in self.processes}
-            for name, mib in sample.items():
-                self.peak[name] = max(self.peak[name], mib)
-            self.peak_total = max(self.peak_total, sum(sample.values()))
-            await asyncio.sleep(self.period)
-
-    def __enter__(self) -> RssSampler:
-        self._task = asyncio.create_task(self._run())
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its descendants, reaped ones included (seconds)."""
-    try:
-        root = psutil.Process(pid)
-        tree = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for process in tree:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            times = process.cpu_times()
-            total += times.user + times.system + times.children_user + times.children_system
-    return total
-
-
-class CpuMeter:
-    """CPU seconds each part of the platform (and this process) used between start and stop:
-    what an e-mail costs, whatever else the machine runs (wall-clock rates depend on that)."""
-
-    def __init__(self, parts: dict[str, list[int]]) -> None:
-        self.parts = parts
-        self.used: dict[str, float] = {}
-        self.seconds = 0.0
-        self._start: dict[str, float] = {}
-        self._started = 0.0
-
-    @classmethod
-    def of_platform(cls, platform: ProcessPlatform) -> CpuMeter:
-        def pids(names: list[str]) -> list[int]:
-            return [service_pid(p) for name in names for p in platform.services[name]]
-
-        assert platform.postgres.process is not None
-        assert platform.smtp.process is not None
-        return cls({
-            "notification": pids(["notification"]),
-            "other services": pids(["identity", "habilitation", "declaration"]),
-            "postgres": [platform.postgres.process.pid],
-            "kafka": [process.pid for process in platform.kafka.processes.values()],
-            "smtp sink": [platform.smtp.process.pid],
-        })  # fmt: skip
-
-    def _read(self) -> dict[str, float]:
-        read = {name: sum(_cpu_seconds(pid) for pid in pids) for name, pids in self.parts.items()}
-        return {**read, "bench": time.process_time()}
-
-    def __enter__(self) -> CpuMeter:
-        self._start, self._started = self._read(), time.monotonic()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        end = self._read()
-        self.seconds = time.monotonic() - self._started
-        self.used = {name: end[name] - self._start[name] for name in end}
-
-    def cores(self) -> dict[str, float]:
-        """Each part's CPU as a share of one core over the measured time."""
-        return {name: used / self.seconds for name, used in self.used.items()}
-
-    def per_email_ms(
-        self, count: int, idle: dict[str, float] | None = None, *, outside: str | None = None
-    ) -> dict[str, float]:
-        """CPU ms per e-mail of each part, and their total but for part ``outside``; with
-        ``idle`` (cores each part uses doing nothing), net of what the part would have used
-        anyway over the same time."""
-        idle = idle or {}
-        per = {
-            name: max(0.0, used - idle.get(name, 0.0) * self.seconds) * 1000 / count
-            for name, used in self.used.items()
-        }
-        return {**per, "total": sum(ms for name, ms in per.items() if name != outside)}
-
-
-async def idle_cpu(platform: ProcessPlatform, seconds: float = 5.0) -> dict[str, float]:
-    """Cores each part of the platform uses while nothing is asked of it (its background
-    loops: pollers, schedulers, Kafka fetches), over ``seconds``."""
-    with CpuMeter.of_platform(platform) as cpu:
-        await asyncio.sleep(seconds)
-    cores = cpu.cores()
-    cores.pop("bench")
-    return cores
-
-
-class Profiler:
-    """py-spy sampling one process until stopped (SIGINT), folded stacks written to ``output``.
-
-    Only samples where a thread holds the GIL (``--gil``): Python's CPU. Without it a process
-    that waits for a CPU (a busy machine) is sampled wherever it was preempted — mostly in
-    socket writes, which wake the receiving process."""
-
-    def __init__(self, pid: int, output: Path) -> None:
-        self.pid = pid
-        self.output = output
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        py_spy = Path(sys.executable).parent / "py-spy"
-        self.process = await asyncio.create_subprocess_exec(
-            str(py_spy), "record", "--pid", str(self.pid), "--rate", "100", "--nonblocking",
-            "--gil", "--format", "raw", "--output", str(self.output),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        await asyncio.sleep(1.0)  # attached
-
-    async def stop(self) -> None:
-        """Stop sampling (py-spy writes its file on SIGINT)."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGINT)
-        async with asyncio.timeout(60):
-            await self.process.wait()
-
-
-def summarise_profile(path: Path, seconds: float, top: int = 15) -> dict[str, Any]:
-    """Samples per function from py-spy's folded stacks: self (the innermost frame) and total
-    (anywhere in the stack), as shares of all samples, and CPU = samples / (rate x seconds)."""
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    samples = waiting = 0
-    for line in path.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = [_frame(frame) for frame in stack.split(";")]
-        if frames[-1].startswith(_IDLE):  # the event loop waiting: not work
-            waiting += count
-            continue
-        samples += count
-        own[frames[-1]] += count
-        for frame in set(frames):
-            if not any(marker in frame for marker in _GENERIC):
-                inclusive[frame] += count
-    share = 100.0 / samples if samples else 0.0
+    assert platform.postgres.process is not None
+    assert platform.smtp.process is not None
     return {
-        "samples": samples,
-        "idle_samples": waiting,
-        "cpu_share_of_one_core": samples / (100 * seconds) if seconds else float("nan"),
-        "self_pct": {name: n * share for name, n in own.most_common(top)},
-        "total_pct": {name: n * share for name, n in inclusive.most_common(top)},
+        "notification": pids(["notification"]),
+        "other services": pids(["identity", "habilitation", "declaration"]),
+        "postgres": Pids([platform.postgres.process.pid], tree=True),
+        "kafka": Pids([process.pid for process in platform.kafka.processes.values()], tree=True),
+        "smtp sink": Pids([platform.smtp.process.pid], tree=True),
     }
 
 
-_GENERIC = ("(asyncio/", "(uvicorn/", "runpy", "__main__.py", "(threading.py", "serve (kairos")
-"""Frames that every sample passes through (the event loop, the server): left out of totals."""
-_IDLE = ("EpollSelector.select", "Condition.wait", "Event.wait", "_worker (", "Thread.join")
+BENCH = Pids([os.getpid()])
+"""This process: what it spends producing the events and polling the sink is the load's."""
 
 
-def _frame(frame: str) -> str:
-    """``function (path/to/module.py:line)`` -> ``function (module.py)``: one name per function."""
-    name, _, where = frame.partition(" (")
-    file = where.rpartition(":")[0].rsplit("/", 2)
-    return f"{name} ({'/'.join(file[-2:])})" if where else name
+def per_email_ms(
+    cpu: CpuMeter, count: int, *, net: bool = False, outside: str | None = None
+) -> dict[str, float]:
+    """CPU ms per e-mail of each part (none below 0), and their total but for part ``outside``;
+    ``net``: less what the part would have used idle over the same time."""
+    per = {name: max(0.0, ms) for name, ms in cpu.per_item_ms(count, net=net).items()}
+    return {**per, "total": sum(ms for name, ms in per.items() if name != outside)}
 
 
 async def _wait_group(kafka: str, group: str, members: int, timeout: float = 90.0) -> None:
@@ -492,20 +352,17 @@ async def kairos_burst(
     messages = _burst(organisation, count)
     processes = platform.services["notification"]
     before = await sink.total()
-    profiler = None
-    if profile is not None:
-        profiler = Profiler(service_pid(processes[0]), profile)
-        await profiler.start()
-    with RssSampler(processes) as rss, CpuMeter.of_platform(platform) as cpu:
-        started = time.time()
-        sent_at = await _produce(producer, messages)
-        await sink.wait_total(before + count, timeout=max(180.0, count / 5))
-        waited = time.time() - started
-    profiled = None
-    if profiler is not None:
-        await profiler.stop()
-        assert profile is not None
-        profiled = summarise_profile(profile, waited)
+    cpu = CpuMeter(cpu_groups(platform) | {"bench": BENCH}, idle)
+    async with (
+        profiling(service_pid(processes[0]), profile, rate=PROFILE_RATE, gil=True),
+        rss_peaks(processes) as rss,
+    ):
+        with cpu.measuring():
+            started = time.time()
+            sent_at = await _produce(producer, messages)
+            await sink.wait_total(before + count, timeout=max(180.0, count / 5))
+            waited = time.time() - started
+    profiled = None if profile is None else summarise_profile(profile, waited, PROFILE_RATE)
     # Which notification (Message-ID) each event caused, and when the service queued and sent it.
     connection = await asyncpg.connect(platform.database_url("notification"))
     try:
@@ -546,21 +403,17 @@ async def kairos_burst(
         "duplicates": sum(n - 1 for n in delivered.copies.values()),
         "email_bytes_mean": sum(delivered.sizes) / max(1, len(delivered.sizes)),
         # "bench" (producing the events, polling the sink) is the load, not the platform
-        "cpu_ms_per_email": cpu.per_email_ms(count, outside="bench"),
-        "cpu_ms_per_email_net_of_idle": cpu.per_email_ms(count, idle, outside="bench"),
+        "cpu_ms_per_email": per_email_ms(cpu, count, outside="bench"),
+        "cpu_ms_per_email_net_of_idle": per_email_ms(cpu, count, net=True, outside="bench"),
         "cpu_cores": cpu.cores(),
         "rss_peak_mib": dict(rss.peak),
-        "rss_peak_total_mib": rss.peak_total,
+        "rss_peak_total_mib": rss.total,
         "profile": profiled,
     }
 
 
 def _span(stamps: list[datetime]) -> float:
     return (max(stamps) - min(stamps)).total_seconds() if len(stamps) > 1 else 0.0
-
-
-def _idle_rss(platform: ProcessPlatform) -> dict[str, float]:
-    return {process.name: rss_mib(process) for process in platform.all_processes()}
 
 
 async def _settle(seconds: float) -> None:
@@ -583,13 +436,14 @@ async def _measure_raw(
         ("raw_one_connection", lambda: raw_one_connection(port, emails[:REFERENCE])),
     ]
     results: dict[str, dict[str, Any]] = {}
+    cpu = CpuMeter({"smtp sink": Pids([sink_pid], tree=True), "bench": BENCH})
     for name, run in runs:
         before = await sink.total()
-        with CpuMeter({"smtp sink": [sink_pid]}) as cpu:
+        with cpu.measuring():
             results[name] = await run()
         sent = int(results[name]["emails"])
         assert await sink.total() == before + sent, f"{name}: the sink missed e-mails"
-        results[name]["cpu_ms_per_email"] = cpu.per_email_ms(sent)
+        results[name]["cpu_ms_per_email"] = per_email_ms(cpu, sent)
     sizes = [int(m["Size"]) for m in await sink.newest(min(REFERENCE, len(emails)))]
     results["raw_1_replica"]["email_bytes_mean"] = sum(sizes) / len(sizes)
     return results
@@ -612,8 +466,8 @@ async def main(count: int, profile: Path | None) -> dict[str, Any]:
             organisation = await prepare_organisation(producer, sink)
             await _wait_group(platform.kafka.bootstrap_servers, CONSUMER_GROUP, 1)
             results: dict[str, Any] = {
-                "idle_rss_mib": _idle_rss(platform),
-                "idle_cpu_cores": await idle_cpu(platform),
+                "idle_rss_mib": resident_mib(platform.all_processes()),
+                "idle_cpu_cores": await idle_cores(cpu_groups(platform), IDLE_SECONDS),
             }
             emails = _emails(organisation, count, platform.smtp.smtp_port)
             concurrency = service_concurrency()
@@ -630,16 +484,17 @@ async def main(count: int, profile: Path | None) -> dict[str, Any]:
             await _settle(3.0)
             await add_replica(platform, "notification")
             await _wait_group(platform.kafka.bootstrap_servers, CONSUMER_GROUP, 2)
-            results["idle_rss_2_replicas_mib"] = {
-                p.name: rss_mib(p) for p in platform.services["notification"]
-            }
-            results["idle_cpu_cores_2_replicas"] = await idle_cpu(platform)
+            results["idle_rss_2_replicas_mib"] = resident_mib(platform.services["notification"])
+            results["idle_cpu_cores_2_replicas"] = await idle_cores(
+                cpu_groups(platform), IDLE_SECONDS
+            )
             results["kairos_2"] = await kairos_burst(
                 platform, producer, sink, organisation, count,
                 idle=results["idle_cpu_cores_2_replicas"],
             )  # fmt: skip
         finally:
             await producer.stop()
+    results["headline"] = headlines(results)
     print(
         f"notifications: burst of {count} late declarations (InterruptionDeclared) "
         f"-> {count} e-mails"
@@ -657,6 +512,16 @@ async def main(count: int, profile: Path | None) -> dict[str, Any]:
     if results["kairos_1"]["profile"] is not None:
         _print_profile(results["kairos_1"]["profile"])
     return results
+
+
+def headlines(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """``make bench``'s summary lines: e-mails/s against raw aiosmtplib, 1 and 2 replicas."""
+    return [
+        headline(f"e-mails/s, {n} replica(s)", "e-mails/s",
+                 results[f"raw_{n}_replica{'s' if n > 1 else ''}"]["emails_per_s"],
+                 results[f"kairos_{n}"]["emails_per_s"])
+        for n in (1, 2)
+    ]  # fmt: skip
 
 
 def _table(results: dict[str, Any]) -> str:

@@ -19,6 +19,8 @@ steady background load of declarations from people who stay habilitated:
   declaration service's own table has the lapse, polled every few ms.
 - **baseline**: one record produced (idempotent, acks=all) then consumed, one at a time, on the
   same Kafka, idle and under the same background load.
+- **memory**: RSS of every service process before the people are prepared, and its peak from
+  then to the end (sampled every half second).
 
 The probe's own HTTP round trip bounds the resolution: its p50 is printed beside.
 """
@@ -41,13 +43,13 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 from infra import headline, percentile, write_results
-from memory import memory_peaks
+from meters import resident_mib, rss_peaks
 from outbox import raw_round_trip
 from running_platform import Tenants, running_platform, tenants
 
 from kairos_devstack.process_platform import ProcessPlatform
 from kairos_devstack.soak import OF, Person, Soak
-from kairos_devstack.story_clients import bearer, expect, login, move_clock
+from kairos_devstack.story_clients import StoryError, bearer, expect, login, move_clock
 from kairos_schemas import habilitation as habilitation_events
 from kairos_shared.clock import OffsetClock
 
@@ -70,6 +72,7 @@ class EventWatch:
         self.consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka, group_id=None)
         self.event_type, self.field = event_type.encode(), field
         self.seen: dict[str, float] = {}
+        self.event_ids: dict[str, str] = {}
         self.task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
@@ -86,8 +89,11 @@ class EventWatch:
 
     async def _watch(self) -> None:
         async for record in self.consumer:
-            if dict(record.headers).get("ce_type") == self.event_type and record.value:
-                self.seen[str(json.loads(record.value)[self.field])] = time.perf_counter()
+            headers = dict(record.headers)
+            if headers.get("ce_type") == self.event_type and record.value:
+                key = str(json.loads(record.value)[self.field])
+                self.seen[key] = time.perf_counter()
+                self.event_ids[key] = headers["ce_id"].decode()
 
     async def arrival(self, key: str) -> float:
         async with asyncio.timeout(GIVE_UP):
@@ -199,7 +205,7 @@ class Background:
             response = await self.tenants.soak.post_declaration(
                 of.people[0], f"/v1/organisations/{of.id}/entries", body
             )
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, StoryError) as error:  # e.g. no login while suspended
             self.outcomes[f"error {type(error).__name__}"] += 1
             return
         self.outcomes[str(response.status_code)] += 1
@@ -217,9 +223,16 @@ class Background:
 # --- the three endings -----------------------------------------------------------------------
 
 
-async def revocations(t: Tenants, watch: EventWatch, count: int, lanes: int) -> Figures:
-    """Also split: 2xx → the ending on Kafka (``relay``) and Kafka → refused (``consumer``)."""
+async def revocations(
+    t: Tenants, watch: EventWatch, database_url: str, count: int, lanes: int
+) -> Figures:
+    """Also split: 2xx → the ending on Kafka (``relay``) and Kafka → refused (``consumer``, the
+    probe's resolution included); and 2xx → the declaration service's consumer takes the event
+    in (``applied``: its inbox row's ``clock_timestamp()``, the transaction that changes the
+    person's rights then commits within a few ms), free of the probe's round trip."""
     prober, figures = Prober(t.soak), Figures()
+    answered_at: dict[str, float] = {}
+    """Wall-clock second of each 2xx, by habilitation id."""
     candidates = [(of, person) for of in t.organisations for person in of.people[1:]]
     if len(candidates) < count:
         raise BenchError(f"{count} revocations need {count} people, {len(candidates)} prepared")
@@ -235,6 +248,7 @@ async def revocations(t: Tenants, watch: EventWatch, count: int, lanes: int) -> 
             )  # fmt: skip
             expect(ended, 200)
             answered = time.perf_counter()
+            answered_at[person.habilitation_id] = time.time()
             person.revoked_at = time.monotonic()
             figures.latencies.append(await prober.until(of, person, figures, allowed=False))
             on_kafka = await watch.arrival(person.habilitation_id)
@@ -244,6 +258,18 @@ async def revocations(t: Tenants, watch: EventWatch, count: int, lanes: int) -> 
             figures.counts["declaration refused after the probe" if refused else "WRONG"] += 1
 
     await asyncio.gather(*(lane(queue[i::lanes]) for i in range(lanes)))
+    by_event = {watch.event_ids[key]: at for key, at in answered_at.items()}
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT event_id, processed_at FROM inbox WHERE event_id = ANY($1)", list(by_event)
+        )
+    finally:
+        await connection.close()
+    figures.parts["applied"] = [
+        (row["processed_at"].timestamp() - by_event[row["event_id"]]) * 1000 for row in rows
+    ]
+    figures.counts["applied by the declaration service"] = len(rows)
     return figures
 
 
@@ -326,8 +352,9 @@ async def main(sizes: Sizes) -> dict[str, Any]:
         kafka = platform.kafka.bootstrap_servers
         results["raw_round_trip_idle"] = quantiles(await raw_round_trip(kafka, sizes.round_trips))
         prepared = time.perf_counter()
+        idle = resident_mib(platform.all_processes())
         async with (
-            memory_peaks(platform) as memory,
+            rss_peaks(platform.all_processes(), every=0.5) as memory,  # light on the prober
             tenants(platform, organisations=sizes.organisations, people=sizes.people) as t,
         ):
             results["preparation_s"] = round(time.perf_counter() - prepared, 1)
@@ -343,7 +370,13 @@ async def main(sizes: Sizes) -> dict[str, Any]:
                     habilitation_events.HabilitationEnded.event_type, "habilitation_id",
                 ) as watch:  # fmt: skip
                     results["revocation"] = (
-                        await revocations(t, watch, sizes.revocations, sizes.lanes)
+                        await revocations(
+                            t,
+                            watch,
+                            platform.database_url("declaration"),
+                            sizes.revocations,
+                            sizes.lanes,
+                        )
                     ).summary()
                 suspended, reinstated = await suspensions(t, sizes.suspensions)
                 results["suspension"] = suspended.summary()
@@ -353,7 +386,10 @@ async def main(sizes: Sizes) -> dict[str, Any]:
                 stop.set()
                 await loading
             results["background"] = background.summary()
-        results["memory"] = memory.as_json()
+        results["memory"] = {
+            name: {"idle_mib": round(idle.get(name, float("nan")), 1), "peak_mib": round(peak, 1)}
+            for name, peak in sorted(memory.peak.items())
+        }
     loaded = results["raw_round_trip_under_load"]["p99_ms"]
     results["headline"] = [
         headline(measure, "ms", loaded, results[name]["p99_ms"], goal)
@@ -363,6 +399,10 @@ async def main(sizes: Sizes) -> dict[str, Any]:
             ("rgc_lapse", "RGC lapse → known to declaration, p99", None),
         )
     ]
+    results["headline"].insert(1, headline(
+        "revocation 2xx → applied by declaration, p99", "ms", loaded,
+        results["revocation"]["parts"]["applied"]["p99_ms"], "<= 3",
+    ))  # fmt: skip
     print(_table(results))
     return results
 
@@ -388,7 +428,7 @@ def _table(results: dict[str, Any]) -> str:
         "revocation, split (ms): "
         + ", ".join(
             f"{name} p50 {parts[name]['p50_ms']:.1f} p99 {parts[name]['p99_ms']:.1f}"
-            for name in ("relay", "consumer")  # consumer: Kafka → refused, probe included
+            for name in ("relay", "consumer", "applied")
         )
     )
     lines += [

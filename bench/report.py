@@ -27,7 +27,7 @@ def _load() -> dict[str, dict[str, Any]]:
 
 def table(documents: dict[str, dict[str, Any]]) -> str:
     lines = [
-        f"{'benchmark':<14}{'measure':<46}{'unit':<10}{'baseline':>10}{'kairos':>10}"
+        f"{'benchmark':<14}{'measure':<52}{'unit':<10}{'baseline':>10}{'kairos':>10}"
         f"{'ratio':>8}  goal"
     ]
     for name, document in documents.items():
@@ -35,8 +35,8 @@ def table(documents: dict[str, dict[str, Any]]) -> str:
             verdict = {True: "met", False: "MISSED", None: ""}[line["met"]]
             goal = f"{line['goal']} {verdict}" if line["goal"] else ""
             lines.append(
-                f"{name:<14}{line['measure']:<46}{line['unit']:<10}{line['baseline']:>10.1f}"
-                f"{line['kairos']:>10.1f}{line['ratio']:>8.2f}  {goal}"
+                f"{name:<14}{line['measure']:<52}{line['unit']:<10}{line['baseline']:>10.1f}"
+                f"{line['kairos']:>10.1f}{line['ratio']:>8.3f}  {goal}"
             )
     return "\n".join(lines)
 

@@ -18,7 +18,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-import psutil
 
 from kairos_devstack.process_platform import ProcessPlatform, ServiceProcess
 from kairos_devstack.soak import OF, Person, Soak
@@ -46,17 +45,6 @@ async def add_replica(platform: ProcessPlatform, service: str) -> ServiceProcess
     replica.start()
     await replica.wait_ready()
     return replica
-
-
-def rss_mib(process: ServiceProcess) -> float:
-    """Resident memory of a service process (MiB)."""
-    assert process.process is not None
-    return float(psutil.Process(process.process.popen.pid).memory_info().rss) / 2**20
-
-
-def service_pid(process: ServiceProcess) -> int:
-    assert process.process is not None
-    return int(process.process.popen.pid)
 
 
 @dataclass
