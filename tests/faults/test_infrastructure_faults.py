@@ -36,17 +36,14 @@ async def _check_stream(
 
     drained = await until(all_applied, "every accepted entry applied by notification")
     tally = await declaration_tally(world, stream)
-    row.events_in, row.events_out = tally.events_in, tally.events_out
-    row.duplicates, row.lost, row.redelivered = tally.duplicates, tally.lost, tally.redelivered
+    row.count(tally)
     row.notes = (
         f"{stream.retried} retried requests, {len(stream.refused)} refused, "
         f"{tally.unconfirmed} unconfirmed; backlog drained "
         f"{time.monotonic() - recovered_at:.1f}s after the fault ({drained:.1f}s after the stream)"
     )
     assert stream.refused == []
-    assert tally.lost == 0
-    assert tally.duplicates == 0
-    assert tally.unconfirmed == 0
+    assert (tally.lost, tally.duplicates, tally.unconfirmed) == (0, 0, 0)
 
 
 async def test_declaration_postgres_crashed_mid_stream(world: World, fault_row: FaultRow) -> None:

@@ -66,18 +66,14 @@ async def test_one_of_three_brokers_killed_mid_stream(
     await until(all_applied, "every accepted entry applied by notification", timeout=150)
     fault_row.recovery_s = time.monotonic() - restarted  # until the backlog drained
     tally = await declaration_tally(world, stream)
-    fault_row.events_in, fault_row.events_out = tally.events_in, tally.events_out
-    fault_row.duplicates, fault_row.lost = tally.duplicates, tally.lost
-    fault_row.redelivered = tally.redelivered
+    fault_row.count(tally)
     fault_row.notes = (
         f"{during} declarations accepted while the broker was down; {stream.retried} retried "
         f"requests, {len(stream.refused)} refused, {tally.unconfirmed} unconfirmed"
     )
     assert stream.refused == []
     assert during > 0, "the platform stopped accepting declarations with one broker down"
-    assert tally.lost == 0
-    assert tally.duplicates == 0
-    assert tally.unconfirmed == 0
+    assert (tally.lost, tally.duplicates, tally.unconfirmed) == (0, 0, 0)
     fault_row.outcome = "ok"
 
 
@@ -112,9 +108,7 @@ async def test_two_of_three_brokers_killed_mid_stream(
     await until(all_applied, "every accepted entry applied by notification", timeout=240)
     fault_row.recovery_s = time.monotonic() - restarted  # until the backlog drained
     tally = await declaration_tally(world, stream)
-    fault_row.events_in, fault_row.events_out = tally.events_in, tally.events_out
-    fault_row.duplicates, fault_row.lost = tally.duplicates, tally.lost
-    fault_row.redelivered = tally.redelivered
+    fault_row.count(tally)
     fault_row.notes = (
         f"{during} declarations accepted while Kafka refused writes ({waiting} events waiting "
         "in the outbox); "
@@ -124,7 +118,5 @@ async def test_two_of_three_brokers_killed_mid_stream(
     assert stream.refused == []
     assert during > 0, "declarations were refused while Kafka was down: the outbox should hold them"
     assert waiting >= during, "Kafka took writes with two brokers down: the fault did not happen"
-    assert tally.lost == 0
-    assert tally.duplicates == 0
-    assert tally.unconfirmed == 0
+    assert (tally.lost, tally.duplicates, tally.unconfirmed) == (0, 0, 0)
     fault_row.outcome = "ok"

@@ -541,6 +541,13 @@ class FaultRow:
     notes: str = ""
     outcome: str = "unfinished"
 
+    def count(self, tally: Tally) -> None:
+        """Take events in, out, duplicates, lost and redelivered from a topic's tally."""
+        self.events_in, self.events_out = tally.events_in, tally.events_out
+        self.duplicates, self.lost, self.redelivered = (
+            tally.duplicates, tally.lost, tally.redelivered,
+        )  # fmt: skip
+
     def as_json(self) -> dict[str, Any]:
         return {
             "fault": self.fault, "events_in": self.events_in, "events_out": self.events_out,
