@@ -12,6 +12,10 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_LINK_MODE := copy
+# The tests' Kafka and PostgreSQL (README, Tests): `make test INFRA=local|containers|env`.
+ifneq ($(INFRA),)
+export KAIROS_TEST_INFRA := $(INFRA)
+endif
 
 .PHONY: help install run demo test test-unit faults security soak hardening lint format schemas bench up down clean
 
