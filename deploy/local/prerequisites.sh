@@ -68,10 +68,12 @@ report
 if ((CHECK_ONLY == 0)) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "make: installing them (root): apt-get install -y ${packages[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    if apt-get update && apt-get install -y --no-install-recommends "${packages[@]}"; then
-        check && { echo "make: prerequisites installed" >&2; exit 0; }
-        report
+    if ! { apt-get update && apt-get install -y --no-install-recommends "${packages[@]}"; }; then
+        echo "make: apt-get failed (above): install ${packages[*]} and run make again" >&2
+        exit 1
     fi
+    check && { echo "make: prerequisites installed" >&2; exit 0; }
+    report
     echo "make: the packages did not provide everything above; install it and run make again" >&2
     exit 1
 fi

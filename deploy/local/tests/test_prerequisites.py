@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[1] / "prerequisites.sh"
 
 
@@ -79,3 +81,26 @@ def test_java_17_and_later_are_accepted(tmp_path: Path) -> None:
     completed = _run(path, PYTHON="python3")
 
     assert completed.returncode == 0, completed.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the packages are installed only as root")
+def test_as_root_the_missing_packages_are_installed_then_checked_again(tmp_path: Path) -> None:
+    path = _bin(tmp_path, "python3", "java", "openssl", "git", "timeout", "useradd", "chmod")
+    calls = tmp_path / "apt-get.calls"
+    # apt-get "installs" maven: the mvn command appears once `install` ran.
+    _stub(
+        path,
+        "apt-get",
+        f'echo "$@" >> {calls}\n'
+        f'case "$1" in install) printf "#!/bin/sh\\n" > {path}/mvn; chmod +x {path}/mvn;; esac',
+    )
+
+    completed = subprocess.run(
+        ["bash", str(SCRIPT)], env={"PATH": str(path), "PYTHON": "python3"},
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+
+    assert completed.returncode == 0, completed.stderr
+    assert calls.read_text().splitlines() == ["update", "install -y --no-install-recommends maven"]
+    assert "mvn: not found" in completed.stderr
+    assert "prerequisites installed" in completed.stderr
