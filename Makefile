@@ -12,7 +12,9 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
-export UV_PYTHON := $(shell command -v $(PYTHON))
+# The interpreter itself, not a wrapper (a pyenv shim made uv rebuild .venv on every make,
+# under any test running from it).
+export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
 export UV_LINK_MODE := copy
 # The tests' Kafka and PostgreSQL (README, Tests): `make test INFRA=local|containers|env`.
 ifneq ($(INFRA),)
