@@ -1,6 +1,8 @@
 # Kairos platform: the README's commands. Everything the project needs is installed from here:
 # uv into .tools/ (from PyPI), the Python workspace into .venv/ (uv.lock), Kafka's jars into
-# .cache/ (Maven Central). Prerequisites on the machine: Python 3.11+, Java 17, Maven.
+# .cache/ (Maven Central). Prerequisites on the machine (checked first, installed when run as
+# root on Debian: deploy/local/prerequisites.sh): Python 3.11+ with venv, Java 17+, Maven,
+# openssl, git.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -10,19 +12,30 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
-export UV_PYTHON := $(shell command -v $(PYTHON))
+# The interpreter itself, not a wrapper (a pyenv shim made uv rebuild .venv on every make,
+# under any test running from it).
+export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
 export UV_LINK_MODE := copy
+# The tests' Kafka and PostgreSQL (README, Tests): `make test INFRA=local|containers|env`.
+ifneq ($(INFRA),)
+export KAIROS_TEST_INFRA := $(INFRA)
+endif
 
-.PHONY: help install run demo test test-unit faults security soak hardening lint format schemas bench up down clean
+TEST_BUDGET_MINUTES ?= 40
+
+.PHONY: help prerequisites install run demo test test-unit faults security soak hardening lint format schemas bench up down clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(UV):
+prerequisites: ## check what the machine must provide (python3-venv, Java 17+, Maven, openssl, git); as root, install it
+	@PYTHON=$(PYTHON) deploy/local/prerequisites.sh
+
+$(UV): | prerequisites
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(UV) ## install the workspace (uv.lock) and Kafka's jars
+install: prerequisites $(UV) ## install the workspace (uv.lock) and Kafka's jars
 	$(UV) sync --all-packages --locked --quiet
 	$(PY) -m kairos_devstack kafka-jars >/dev/null
 
@@ -32,8 +45,13 @@ run: install ## run Kafka, PostgreSQL, the SMTP sink and the four services until
 demo: install ## tell the whole story (adhesion → declarations → day 21) to the stack `make run` started
 	$(PY) -m kairos_devstack demo
 
-test: install lint ## lint, then every test (starts a real Kafka and PostgreSQL)
-	$(PY) -m pytest
+test: install lint ## lint, then every test (real Kafka and PostgreSQL) within 40 min (TEST_BUDGET_MINUTES)
+	@echo "make test: the tests' time budget is $(TEST_BUDGET_MINUTES) min; pytest is stopped past it"
+	@status=0; timeout --foreground --signal=INT --kill-after=120 $(TEST_BUDGET_MINUTES)m \
+	  $(PY) -m pytest || status=$$?; \
+	if [ $$status -eq 124 ] || [ $$status -eq 137 ]; then \
+	  echo "make test: stopped: over its budget of $(TEST_BUDGET_MINUTES) min" >&2; fi; \
+	exit $$status
 
 test-unit: install ## only the tests that need no Kafka or PostgreSQL
 	$(PY) -m pytest -m "not infra"

@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,22 +45,31 @@ def history_problems(history: History, current: Callable[[str], str | None]) -> 
     return problems
 
 
-def _git(*arguments: str) -> str:
+def _git(*arguments: str, repository: Path = REPOSITORY) -> str:
     completed = subprocess.run(
-        ["git", "-C", str(REPOSITORY), *arguments], capture_output=True, text=True, check=False
+        ["git", "-C", str(repository), *arguments], capture_output=True, text=True, check=False
     )
     if completed.returncode != 0:
         raise RuntimeError(f"git {' '.join(arguments)}: {completed.stderr.strip()}")
     return completed.stdout
 
 
-def _git_history() -> History:
+def _git_history(repository: Path = REPOSITORY) -> History:
     """The committed versions of every file ever committed under the published folder."""
-    paths = _git("log", "--no-renames", "--format=", "--name-only", "--", PUBLISHED_FOLDER)
+    paths = _git(
+        "log", "--no-renames", "--format=", "--name-only", "--", PUBLISHED_FOLDER,
+        repository=repository,
+    )  # fmt: skip
     history = {}
     for path in sorted({line for line in paths.splitlines() if line.endswith(".json")}):
-        commits = _git("log", "--no-renames", "--diff-filter=AM", "--format=%H", "--", path)
-        history[path] = [(commit, _git("show", f"{commit}:{path}")) for commit in commits.split()]
+        commits = _git(
+            "log", "--no-renames", "--diff-filter=AM", "--format=%H", "--", path,
+            repository=repository,
+        )  # fmt: skip
+        history[path] = [
+            (commit, _git("show", f"{commit}:{path}", repository=repository))
+            for commit in commits.split()
+        ]
     return history
 
 
@@ -68,18 +78,34 @@ def _work_tree(path: str) -> str | None:
     return file.read_text(encoding="utf-8") if file.is_file() else None
 
 
-def _history_or_skip() -> History:
+def _full_history(repository: Path = REPOSITORY) -> History | str:
+    """The published schemas' whole history, or why it cannot be read."""
     if shutil.which("git") is None:
-        pytest.skip("git is not installed: the published schemas' history cannot be read")
+        return "git is not installed: the published schemas' history cannot be read"
     try:
-        _git("rev-parse", "--verify", "HEAD")
-        return _git_history()
+        _git("rev-parse", "--verify", "HEAD", repository=repository)
+        shallow = _git("rev-parse", "--is-shallow-repository", repository=repository).strip()
+        if shallow == "true":
+            return (
+                f"{repository} is a shallow clone: the published schemas' earlier versions are "
+                "missing; run `git fetch --unshallow` (.ci/run does) and test again"
+            )
+        return _git_history(repository)
     except RuntimeError as error:
-        pytest.skip(f"no git history to compare the published schemas with ({error})")
+        return f"no git history to compare the published schemas with ({error})"
+
+
+def _history_or_fail() -> History:
+    """A gate that skipped (no git, no repository, a shallow clone missing the older versions)
+    would let a breaking change through unseen: it fails, saying why."""
+    history = _full_history()
+    if isinstance(history, str):
+        pytest.fail(history)
+    return history
 
 
 def test_no_published_schema_changed_incompatibly_or_was_removed() -> None:
-    problems = history_problems(_history_or_skip(), _work_tree)
+    problems = history_problems(_history_or_fail(), _work_tree)
 
     assert not problems, "\n".join(problems)
 
@@ -125,7 +151,25 @@ def test_a_deleted_published_schema_is_reported() -> None:
 
 
 def test_the_git_history_reader_runs_on_this_repository() -> None:
-    history = _history_or_skip()
+    history = _history_or_fail()
 
     assert all(path.startswith(f"{PUBLISHED_FOLDER}/") for path in history)
     assert all(versions for versions in history.values())
+
+
+def test_a_shallow_clone_fails_the_gate_rather_than_skipping_it(tmp_path: Path) -> None:
+    clone = tmp_path / "shallow"
+    _git("clone", "--quiet", "--depth=1", f"file://{REPOSITORY}", str(clone))
+
+    found = _full_history(clone)
+
+    assert isinstance(found, str), "a shallow clone's truncated history was taken as whole"
+    assert "shallow clone" in found
+    assert "git fetch --unshallow" in found
+
+
+def test_a_folder_without_history_fails_the_gate_rather_than_skipping_it(tmp_path: Path) -> None:
+    found = _full_history(tmp_path)
+
+    assert isinstance(found, str)
+    assert found.startswith("no git history")

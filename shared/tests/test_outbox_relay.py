@@ -228,8 +228,22 @@ async def test_a_relay_woken_as_it_is_cancelled_still_stops(
     """A wake-up (a NOTIFY) landing together with the shutdown's cancellation must not swallow
     the cancellation: on Python 3.11 `asyncio.wait_for` did, and the service never stopped."""
     relay = _relay(pool, database_url, kafka_bootstrap_servers, poll_interval=3600)
+    drained = asyncio.Event()
+    drain = relay.drain
+
+    async def drain_and_tell() -> int:
+        count = await drain()
+        drained.set()
+        return count
+
+    relay.drain = drain_and_tell  # type: ignore[method-assign]  # observes the relay's round
     running = asyncio.create_task(relay.run())
-    await asyncio.sleep(2)  # connected, drained the empty outbox, now waiting for a wake-up
+    # Connected and listening, it drained the empty outbox; from the end of its round to its
+    # wait for a wake-up it never yields, so once this task runs again the relay is waiting.
+    try:
+        await asyncio.wait_for(drained.wait(), 30)
+    except TimeoutError:
+        raise AssertionError("the relay never finished its first round") from None
     assert not running.done()
     relay._wake.set()  # the wake-up and the cancellation in the same instant
     running.cancel()

@@ -74,11 +74,14 @@ async def identity_api(database_url: str, platform_topics: str) -> AsyncIterator
         argon2_memory_kib=8 * 1024,  # lighter than production, still argon2id
         argon2_time_cost=1,
         consumer_group_prefix=f"test-identity-{uuid.uuid4().hex}",
+        consumer_offset_reset="latest",  # not the events earlier tests left on the shared topics
     )
     app = create_app(settings, clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with services_running() as stack:
         await stack.enter_async_context(app.router.lifespan_context(app))
+        # The groups have their partitions and positions (at the end) before a test publishes.
+        await app.state.resources.messaging.wait_until_consuming()
         http = await stack.enter_async_context(
             httpx.AsyncClient(transport=transport, base_url="http://identity")
         )

@@ -74,6 +74,46 @@ def forbidden(detail: str, title: str = "Forbidden") -> Problem:
     return Problem(status=403, title=title, detail=detail, type="forbidden")
 
 
+ORGANISATION_SETUP_RETRY_SECONDS = 2
+"""The default ``Retry-After`` of :func:`organisation_being_set_up`: how long the validation
+of an organisation usually takes to reach every service (each service has a setting)."""
+
+
+def organisation_being_set_up(organisation_id: object, retry_after_seconds: int) -> Problem:
+    """503: the caller's token names an organisation this service has not heard of yet (its
+    validation, an event, is still on its way here). Not a 404: the organisation exists and
+    will be known here in a moment; the client retries after ``Retry-After`` seconds. Only for
+    callers tied to that organisation: an operator asking about an unknown one gets a 404."""
+    return Problem(
+        status=503,
+        title="Organisation being set up",
+        type="organisation-being-set-up",
+        detail=f"organisation {organisation_id} is being set up on this service (its "
+        f"validation has not reached it yet): retry in {retry_after_seconds} seconds",
+        extensions={"retry_after_seconds": retry_after_seconds},
+        headers={"Retry-After": str(retry_after_seconds)},
+    )
+
+
+ORGANISATION_BEING_SET_UP: dict[int | str, dict[str, Any]] = {
+    503: {
+        "description": "Organisation being set up (`organisation-being-set-up`): the caller's "
+        "own organisation was validated a moment ago and its validation has not reached this "
+        "service yet; retry after `Retry-After` seconds. Operators get a 404 for an "
+        "organisation unknown here.",
+        "headers": {
+            "Retry-After": {
+                "description": "seconds to wait before retrying",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+}
+"""The OpenAPI ``responses`` entry of every operation that may answer
+:func:`organisation_being_set_up` (``@router.post(..., responses=ORGANISATION_BEING_SET_UP)``)."""
+
+
 def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
     path = ""
     for part in location:

@@ -1,14 +1,19 @@
 """pytest fixtures giving tests a real Kafka and a real PostgreSQL.
 
-Each is chosen in this order, once per test session:
+Which ones is chosen, never guessed: ``KAIROS_TEST_INFRA`` (``make test INFRA=…``) says
 
-1. addresses in the environment — ``KAIROS_TEST_KAFKA_BOOTSTRAP_SERVERS`` and
-   ``KAIROS_TEST_POSTGRES_DSN`` (a superuser DSN: tests create databases);
-2. testcontainers, when a Docker engine answers;
-3. local processes (:mod:`kairos_devstack.kafka`, :mod:`kairos_devstack.postgres`) on free
-   ports in a temporary folder, stopped at the end of the session, even when tests fail or are
-   interrupted (and, should pytest itself be killed, by the parent-death signal they were
-   started with).
+- ``local`` (the default): local processes (:mod:`kairos_devstack.kafka`,
+  :mod:`kairos_devstack.postgres`, the launchers of ``make run``) on free ports in a temporary
+  folder, stopped at the end of the session, even when tests fail or are interrupted (and,
+  should pytest itself be killed, by the parent-death signal they were started with);
+- ``containers``: testcontainers (images pulled from a registry); an error when no Docker
+  engine answers;
+- ``env``: the addresses in ``KAIROS_TEST_KAFKA_BOOTSTRAP_SERVERS`` and
+  ``KAIROS_TEST_POSTGRES_DSN`` (a superuser DSN: tests create databases), both required;
+  implied when either is set and ``KAIROS_TEST_INFRA`` is not.
+
+An unknown value, or a choice the environment contradicts, stops pytest before any test with a
+message saying what to set; pytest's header says which infrastructure runs.
 
 Tests get fresh names: ``kafka_topic`` creates a topic with a unique name, ``database_url`` a
 new database that is dropped afterwards. Every test that uses them is marked ``infra``.
@@ -18,12 +23,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import asyncpg
 import pytest
@@ -45,6 +53,79 @@ INFRA_FIXTURES = frozenset(
 TopicFactory = Callable[..., Awaitable[str]]
 
 
+INFRA_VARIABLE = "KAIROS_TEST_INFRA"
+KAFKA_VARIABLE = "KAIROS_TEST_KAFKA_BOOTSTRAP_SERVERS"
+POSTGRES_VARIABLE = "KAIROS_TEST_POSTGRES_DSN"
+INFRA_KINDS = ("local", "containers", "env")
+
+
+@dataclass(frozen=True)
+class TestInfrastructure:
+    """Where the tests' Kafka and PostgreSQL come from (one choice per session)."""
+
+    __test__ = False  # not a test class, despite its name
+
+    kind: Literal["local", "containers", "env"]
+    kafka: str | None = None
+    """With ``env``: Kafka's bootstrap servers."""
+    postgres: str | None = None
+    """With ``env``: a superuser DSN."""
+
+    def describe(self) -> str:
+        if self.kind == "env":
+            return f"env (Kafka {self.kafka}, PostgreSQL {_without_password(self.postgres)})"
+        if self.kind == "containers":
+            return "containers (testcontainers: Kafka and PostgreSQL images, Docker)"
+        return "local (Kafka and PostgreSQL processes started here, on free ports)"
+
+
+def _without_password(dsn: str | None) -> str:
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", dsn or "")
+
+
+def choose_infrastructure(
+    environ: Mapping[str, str], docker_answers: Callable[[], bool]
+) -> TestInfrastructure:
+    """The infrastructure `environ` asks for (``KAIROS_TEST_INFRA``, else ``env`` when an
+    address is given, else ``local``); a :class:`pytest.UsageError` saying what to set
+    when the value is unknown, the addresses are missing or contradict it, or ``containers``
+    has no Docker engine."""
+    kafka = environ.get(KAFKA_VARIABLE, "").strip() or None
+    postgres = environ.get(POSTGRES_VARIABLE, "").strip() or None
+    requested = environ.get(INFRA_VARIABLE, "").strip()
+    if not requested:
+        requested = "env" if kafka or postgres else "local"
+    if requested not in INFRA_KINDS:
+        raise pytest.UsageError(
+            f"{INFRA_VARIABLE}={requested!r} is not an infrastructure: choose local (Kafka and "
+            "PostgreSQL started here, the default), containers (testcontainers, needs a Docker "
+            f"engine) or env ({KAFKA_VARIABLE} and {POSTGRES_VARIABLE})"
+        )
+    given = [name for name, value in ((KAFKA_VARIABLE, kafka), (POSTGRES_VARIABLE, postgres))
+             if value]  # fmt: skip
+    if requested == "env":
+        missing = [name for name in (KAFKA_VARIABLE, POSTGRES_VARIABLE) if name not in given]
+        if missing:
+            raise pytest.UsageError(
+                f"{INFRA_VARIABLE}=env takes both addresses from the environment: set "
+                f"{' and '.join(missing)} (or choose {INFRA_VARIABLE}=local)"
+            )
+        return TestInfrastructure("env", kafka, postgres)
+    if given:
+        raise pytest.UsageError(
+            f"{INFRA_VARIABLE}={requested} but {' and '.join(given)} is set: unset it, or "
+            f"choose {INFRA_VARIABLE}=env to test against those addresses"
+        )
+    if requested == "containers":
+        if not docker_answers():
+            raise pytest.UsageError(
+                f"{INFRA_VARIABLE}=containers needs a Docker engine, and none answers "
+                "`docker info`: start one, or choose local (the default)"
+            )
+        return TestInfrastructure("containers")
+    return TestInfrastructure("local")
+
+
 def _docker_engine_answers() -> bool:
     if shutil.which("docker") is None:
         return False
@@ -60,20 +141,31 @@ def _docker_engine_answers() -> bool:
     return result.returncode == 0
 
 
+_INFRASTRUCTURE = pytest.StashKey[TestInfrastructure]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Choose once, before collection: a wrong choice stops the run at once (a usage error)."""
+    config.stash[_INFRASTRUCTURE] = choose_infrastructure(os.environ, _docker_engine_answers)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"infrastructure ({INFRA_VARIABLE}): {config.stash[_INFRASTRUCTURE].describe()}"
+
+
 @pytest.fixture(scope="session")
-def docker_available() -> bool:
-    return os.environ.get("KAIROS_TEST_NO_DOCKER") != "1" and _docker_engine_answers()
+def test_infrastructure(pytestconfig: pytest.Config) -> TestInfrastructure:
+    return pytestconfig.stash[_INFRASTRUCTURE]
 
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap_servers(
-    tmp_path_factory: pytest.TempPathFactory, docker_available: bool
+    tmp_path_factory: pytest.TempPathFactory, test_infrastructure: TestInfrastructure
 ) -> Iterator[str]:
-    given = os.environ.get("KAIROS_TEST_KAFKA_BOOTSTRAP_SERVERS")
-    if given:
-        yield given
+    if test_infrastructure.kafka is not None:
+        yield test_infrastructure.kafka
         return
-    if docker_available:
+    if test_infrastructure.kind == "containers":
         from testcontainers.kafka import KafkaContainer  # noqa: PLC0415 - only with Docker
 
         with KafkaContainer(f"apache/kafka:{kafka_version()}").with_kraft() as container:
@@ -88,12 +180,11 @@ def kafka_bootstrap_servers(
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_dsn(docker_available: bool) -> Iterator[str]:
-    given = os.environ.get("KAIROS_TEST_POSTGRES_DSN")
-    if given:
-        yield given
+def postgres_admin_dsn(test_infrastructure: TestInfrastructure) -> Iterator[str]:
+    if test_infrastructure.postgres is not None:
+        yield test_infrastructure.postgres
         return
-    if docker_available:
+    if test_infrastructure.kind == "containers":
         from testcontainers.postgres import PostgresContainer  # noqa: PLC0415 - only with Docker
 
         with PostgresContainer("postgres:18", driver=None) as container:

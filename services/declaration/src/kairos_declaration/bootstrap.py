@@ -45,6 +45,7 @@ def declaration_context(
         reads=RateLimiter(settings.reads_per_second, settings.reads_burst, clock),
         page_size_max=settings.page_size_max,
         batch_rows_max=settings.batch_rows_max,
+        setup_retry_after_seconds=settings.setup_retry_after_seconds,
     )
 
 

@@ -26,3 +26,6 @@ class DeclarationSettings(ServiceSettings):
     """Reads an account may make at once before the sustained rate applies."""
     batch_rows_max: int = Field(default=5000, ge=1)
     """Rows a monthly attendance batch may carry."""
+    setup_retry_after_seconds: int = Field(default=2, ge=1, le=60)
+    """The ``Retry-After`` of the 503 answered to a caller whose own organisation was validated
+    a moment ago and whose validation has not reached this service yet."""

@@ -225,12 +225,15 @@ async def view(database_url: str, kafka_bootstrap_servers: str) -> AsyncIterator
     tokens = JwksClient("http://identity.test/.well-known/jwks.json", static_jwks=signer.jwks())
     settings = DeclarationSettings(
         database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap_servers,
-        consumer_group_prefix=f"test-declaration-{uuid.uuid4().hex}",  # a fresh group
+        consumer_group_prefix=f"test-declaration-{uuid.uuid4().hex}",  # a fresh group, from
+        consumer_offset_reset="latest",  # the end of the topics, not earlier tests' events
     )  # fmt: skip
     app = declaration_app(settings, clock, tokens)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, enable_idempotence=True)
     async with services_running() as stack:
         await stack.enter_async_context(app.router.lifespan_context(app))
+        # Its groups have their partitions and positions before a test publishes anything.
+        await app.state.resources.messaging.wait_until_consuming()
         http = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://declaration")
         )
@@ -393,8 +396,9 @@ async def test_events_arriving_out_of_order_end_right(view: View) -> None:
     token, rgc_token = view.token(account, organisation), view.token(rgc, organisation, role="rgc")
     [activation] = await view.publish(activated(habilitation, organisation, account))
     await view.applied(activation)  # activated before the organisation is known here
-    refused = await view.declare(token, organisation)
-    assert refused.json()["type"].endswith("/organisation-access-not-active")
+    refused = await view.declare(token, organisation)  # its validation is still on its way
+    assert refused.status_code == 503
+    assert refused.json()["type"].endswith("/organisation-being-set-up")
     # Newest first within a key (as a dead letter replayed late would come), and the RGC's
     # vacancy before the adhesion that put the RGC in office:
     await view.publish(org_reinstated(organisation, when=31), org_suspended(organisation, when=30))
@@ -521,3 +525,38 @@ async def verdicts(
         else:
             found[name] = verdict.reason.value
     return found
+
+
+_EARLIER_HABILITATION, _EARLIER_ORGANISATION = new_id(), new_id()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def published_before_the_service(kafka_bootstrap_servers: str) -> str:
+    """An event left on the shared topic before the service starts (as earlier tests leave
+    theirs); its CloudEvent id."""
+    await create_platform_topics(kafka_bootstrap_servers)
+    cloudevent = to_cloudevent(
+        ended(_EARLIER_HABILITATION, _EARLIER_ORGANISATION), source="/kairos/test"
+    )
+    record = cloudevent.to_kafka()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            hab.TOPIC, record.value, key=record.key, headers=list(record.headers)
+        )
+    finally:
+        await producer.stop()
+    return cloudevent.id
+
+
+async def test_the_service_under_test_starts_at_the_end_of_the_shared_topics(
+    published_before_the_service: str, view: View
+) -> None:
+    """Earlier tests' events are not replayed into this one: an event published before the
+    service started is never applied, one published after it on the same partition is."""
+    [after] = await view.publish(ended(_EARLIER_HABILITATION, _EARLIER_ORGANISATION))
+    await view.applied(after)  # the partition read past the earlier record's offset
+    pool = view.app.state.declaration.pool
+    applied = {row["event_id"] for row in await pool.fetch("SELECT event_id FROM inbox")}
+    assert published_before_the_service not in applied

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import jsonschema
 
+from kairos_devstack.held_validation import validation_held_back, validation_unpublished
 from kairos_devstack.testing import read_records
 from kairos_schemas import declaration as contracts
 
@@ -265,3 +266,48 @@ async def test_a_correction_and_a_cancellation_are_new_versions(platform: Platfo
     versions = history.json()["versions"]
     assert [(v["version"], v["cancelled"]) for v in versions] == [(1, False), (2, False), (3, True)]
     assert versions[0]["entered_on"] == "2026-02-02"  # nothing overwritten (K20)
+
+
+async def test_a_declarer_acting_before_the_validation_arrives_is_told_to_retry(
+    platform: Platform,
+) -> None:
+    """The RGC registers a session a moment after the validation, before this service has heard
+    of the organisation: 503 with Retry-After (not a 404 nor a 403), nothing stored, and the
+    Idempotency-Key left free; an operator asking about it gets a 404; once the validation and
+    the RGC's taking office have arrived, the same request with the same key is accepted."""
+    session = {**SESSION, "starts_on": "2026-02-02", "ends_on": "2026-06-30", "weekly_hours": 35}
+    key = str(uuid.uuid4())
+    async with validation_held_back(platform, seed=931) as organisation:
+        path = f"/v1/organisations/{organisation.id}/sessions"
+        early = await post(platform, organisation.rgc_token, path, session, key=key)
+        assert early.status_code == 503, early.text
+        context = platform.declaration.state.declaration
+        assert early.headers["retry-after"] == str(context.setup_retry_after_seconds)
+        problem = early.json()
+        assert problem["type"] == "https://kairos.example/problems/organisation-being-set-up"
+        assert organisation.id in problem["detail"]
+        listed = await platform.declaration_http.get(
+            path, headers={"Authorization": f"Bearer {organisation.rgc_token}"}
+        )
+        assert listed.status_code == 503, listed.text
+        by_operator = await platform.declaration_http.get(
+            f"/v1/organisations/{organisation.id}/declarations",
+            headers={"Authorization": f"Bearer {platform.operator_token}"},
+        )
+        assert by_operator.status_code == 404, by_operator.text
+        assert await validation_unpublished(platform, organisation.id)  # still held back
+
+    async def rgc_in_office() -> bool | None:  # the validation consumed: the RGC in office
+        async with platform.declaration.state.resources.require_pool().acquire() as connection:
+            found = await connection.fetchval(
+                "SELECT t.took_office_at IS NOT NULL AND o.zone IS NOT NULL"
+                " FROM rgc_term t JOIN organisation_access o USING (organisation_id)"
+                " WHERE t.account_id = $1 AND t.organisation_id = $2",
+                uuid.UUID(organisation.rgc_account_id), uuid.UUID(organisation.id),
+            )  # fmt: skip
+        return True if found else None
+
+    await platform.eventually(rgc_in_office)
+    later = await post(platform, organisation.rgc_token, path, session, key=key)
+    assert later.status_code == 201, later.text
+    assert "idempotent-replayed" not in later.headers

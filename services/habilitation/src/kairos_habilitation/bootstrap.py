@@ -54,6 +54,7 @@ def habilitation_context(
         ),
         unused_after=timedelta(days=settings.unused_after_days),
         demand_period=timedelta(days=settings.demand_period_days),
+        setup_retry_after_seconds=settings.setup_retry_after_seconds,
     )
 
 

@@ -30,3 +30,6 @@ class HabilitationSettings(ServiceSettings):
     """No login for this long flags a habilitation as unjustified by usage (K15)."""
     demand_period_days: int = Field(default=30, ge=1)
     """How long an organisation has to answer an operator's demand (K10, K15)."""
+    setup_retry_after_seconds: int = Field(default=2, ge=1, le=60)
+    """The ``Retry-After`` of the 503 answered to a caller whose own organisation was validated
+    a moment ago and whose validation has not reached this service yet."""

@@ -10,6 +10,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
+from kairos_devstack.held_validation import validation_held_back, validation_unpublished
 from kairos_schemas import habilitation as events
 
 Platform = Any  # the conftest's dataclass (test modules cannot import the conftest)
@@ -194,3 +195,36 @@ async def test_operators_export_the_list_as_csv_and_json(platform: Platform) -> 
     assert rows[0]["email"] == "'=cmd@of.example"  # no formula reaches a spreadsheet
     live = await platform.http.get(url, headers=bearer(platform.operator_token))
     assert [h["habilitation_id"] for h in live.json()["habilitations"]] == [kept]
+
+
+async def test_an_rgc_acting_before_the_validation_arrives_is_told_to_retry(
+    platform: Platform,
+) -> None:
+    """The RGC habilitates someone a moment after the validation, before this service has heard
+    of the organisation: 503 with Retry-After, saying it is being set up (not 404), and nothing
+    recorded; an operator asking about it gets a 404; once the validation arrives, the same
+    request is accepted."""
+    async with validation_held_back(platform, seed=527) as organisation:
+        early = await platform.habilitate(organisation.id, organisation.rgc_token, "t@of.example")
+        assert early.status_code == 503, early.text
+        assert early.headers["retry-after"] == str(platform.context.setup_retry_after_seconds)
+        assert early.headers["content-type"] == "application/problem+json"
+        problem = early.json()
+        assert problem["type"] == "https://kairos.example/problems/organisation-being-set-up"
+        assert problem["title"] == "Organisation being set up"
+        assert organisation.id in problem["detail"]
+        assert "retry" in problem["detail"]
+        post = await platform.http.get(
+            f"/v1/organisations/{organisation.id}/rgc", headers=bearer(organisation.rgc_token)
+        )
+        assert post.status_code == 503, post.text
+        by_operator = await platform.http.get(
+            f"/v1/organisations/{organisation.id}/rgc", headers=bearer(platform.operator_token)
+        )
+        assert by_operator.status_code == 404, by_operator.text
+        recorded = events.HabilitationRecorded.event_type
+        assert await platform.published(recorded, organisation.id) == []  # nothing recorded
+        assert await validation_unpublished(platform, organisation.id)  # still held back
+    await platform.eventually(lambda: platform.post_of(organisation.id))  # consumed now
+    later = await platform.habilitate(organisation.id, organisation.rgc_token, "t@of.example")
+    assert later.status_code == 201, later.text

@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.structs import RecordMetadata
 
 from kairos_devstack.testing import valid_siret
 from kairos_schemas import CloudEvent, Event, parse_event, to_cloudevent
@@ -78,13 +79,21 @@ def habilitation_recorded(
 async def publish(kafka: str, event: Event, *, times: int = 1) -> str:
     """Publish `event` on the habilitation topic (`times` deliveries of one record, as a
     producer's retry would); its CloudEvent id."""
+    event_id, _ = await publish_located(kafka, event, times=times)
+    return event_id
+
+
+async def publish_located(
+    kafka: str, event: Event, *, times: int = 1
+) -> tuple[str, RecordMetadata]:
+    """As :func:`publish`; also where its last delivery landed (partition and offset)."""
     cloudevent = to_cloudevent(event, source="/kairos/habilitation")
     record = cloudevent.to_kafka()
     producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
     await producer.start()
     try:
         for _ in range(times):
-            await producer.send_and_wait(
+            last = await producer.send_and_wait(
                 habilitation_events.TOPIC,
                 record.value,
                 key=record.key,
@@ -92,7 +101,24 @@ async def publish(kafka: str, event: Event, *, times: int = 1) -> str:
             )
     finally:
         await producer.stop()
-    return cloudevent.id
+    return cloudevent.id, last
+
+
+async def consumed_past(api: IdentityApi, record: RecordMetadata) -> None:
+    """Wait until the identity service's consumer of the record's topic has committed an offset
+    past it: it has handled that record, and every one before it on its partition (the
+    subscriber commits each record's offset once its effect is committed or skipped)."""
+    partition = TopicPartition(record.topic, record.partition)
+
+    async def committed() -> bool | None:
+        for _, consumer in api.app.state.resources.messaging.kafka_consumers():
+            if partition in consumer.assignment():
+                offset = await consumer.committed(partition)
+                if offset is not None and offset > record.offset:
+                    return True
+        return None
+
+    await eventually(committed)
 
 
 async def processed(api: IdentityApi, event_id: str) -> None:

@@ -16,9 +16,11 @@ from .helpers import (
     USER_PASSWORD,
     account_where,
     bearer,
+    consumed_past,
     habilitation_recorded,
     organisation_with_rgc,
     publish,
+    publish_located,
 )
 
 IdentityApi = Any  # the conftest's dataclass (test modules cannot import the conftest)
@@ -31,11 +33,11 @@ async def test_a_recorded_habilitation_becomes_an_account_whose_credentials_are_
     other = await organisation_with_rgc(identity_api, operator_token, seed=102)
     recorded = habilitation_recorded(mine["organisation_id"], "Lucas")
     habilitation_id = recorded.habilitation_id
-    await publish(kafka_bootstrap_servers, recorded, times=2)  # delivered twice: one account
+    _, duplicate = await publish_located(kafka_bootstrap_servers, recorded, times=2)
     account = await account_where(identity_api, "habilitation_id", habilitation_id)
     assert account["status"] == "provisional"
     assert account["password_hash"] is None, "no credentials exist before the RGC retrieves them"
-    await asyncio.sleep(1.0)  # the duplicate delivery has had its chance
+    await consumed_past(identity_api, duplicate)  # the second delivery handled too: one account
     count = await identity_api.context.pool.fetchval(
         "SELECT count(*) FROM account WHERE habilitation_id = $1", uuid.UUID(habilitation_id)
     )

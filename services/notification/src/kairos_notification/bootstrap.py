@@ -96,6 +96,7 @@ def create_app(
         operators_mailbox=settings.operators_mailbox,
         observe_delivery=_email_counter(app),
         calendar=AccessCalendar(AccessHoursSettings().rules()),
+        setup_retry_after_seconds=settings.setup_retry_after_seconds,
     )
     return app
 

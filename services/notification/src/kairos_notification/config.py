@@ -49,6 +49,9 @@ class NotificationSettings(ServiceSettings):
     """The operators' functional mailbox, where RGCs' incident reports go (CGU §4.1.3)."""
     platform_url: str | None = None
     """The platform's address, shown at the foot of every e-mail when set."""
+    setup_retry_after_seconds: int = Field(default=2, ge=1, le=60)
+    """The ``Retry-After`` of the 503 answered to a caller whose own organisation was validated
+    a moment ago and whose validation has not reached this service yet."""
 
     def smtp(self) -> SmtpSettings:
         return SmtpSettings(

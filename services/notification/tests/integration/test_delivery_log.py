@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kairos_devstack.held_validation import validation_held_back, validation_unpublished
 from kairos_notification.service_layer.delivery import deliver_all_due
 
 Platform = Any  # kairos_devstack.platform.Platform (test modules cannot import the conftest)
@@ -121,3 +122,38 @@ async def test_operators_announce_to_every_organisation_and_rgcs_report_incident
     assert "&lt;CSV&gt;" in report.detail()["HTML"]
     head = [m for m in platform.mails.all() if m.envelope_to == ["ines.roux.813@of.example"]]
     assert any("montée de version" in m.detail()["Text"] for m in head)
+
+
+async def test_an_rgc_reading_before_the_validation_arrives_is_told_to_retry(
+    platform: Platform,
+) -> None:
+    """The RGC reads its organisation's e-mails, or reports an incident, a moment after the
+    validation, before this service has heard of the organisation: 503 with Retry-After (not a
+    403), nothing queued; once the validation has arrived, the log answers."""
+    http = platform.notification_http
+    async with validation_held_back(platform, seed=813) as organisation:
+        url = f"/v1/organisations/{organisation.id}/notifications"
+        early = await http.get(url, headers=bearer(organisation.rgc_token))
+        assert early.status_code == 503, early.text
+        context = platform.notification.state.notification
+        assert early.headers["retry-after"] == str(context.setup_retry_after_seconds)
+        problem = early.json()
+        assert problem["type"] == "https://kairos.example/problems/organisation-being-set-up"
+        assert organisation.id in problem["detail"]
+        report = await http.post(
+            f"/v1/organisations/{organisation.id}/incident-reports",
+            json={"summary": "Connexion impossible", "description": "Depuis ce matin."},
+            headers=bearer(organisation.rgc_token),
+        )
+        assert report.status_code == 503, report.text
+        assert await validation_unpublished(platform, organisation.id)  # still held back
+
+    async def logged() -> list[dict[str, Any]] | None:  # the validation consumed: e-mails queued
+        response = await http.get(url, headers=bearer(platform.operator_token))
+        found: list[dict[str, Any]] = response.json()["notifications"]
+        return found or None
+
+    await platform.eventually(logged)
+    later = await http.get(url, headers=bearer(organisation.rgc_token))
+    assert later.status_code == 200, later.text
+    assert all(n["kind"] != "rgc_incident_report" for n in later.json()["notifications"])

@@ -25,7 +25,7 @@ from kairos_declaration.service_layer import amending, batches, reading
 from kairos_declaration.service_layer.declaring import declare, rejected
 from kairos_shared.idempotency import IdempotentRequest, StoredResponse, idempotent_request
 from kairos_shared.idempotency import replay_response as replayed_response
-from kairos_shared.problems import FieldError, invalid_fields
+from kairos_shared.problems import ORGANISATION_BEING_SET_UP, FieldError, invalid_fields
 
 router = APIRouter(tags=["declarations"])
 Idempotent = Annotated[IdempotentRequest, Depends(idempotent_request)]
@@ -82,7 +82,10 @@ for _path, _body in KIND_PATHS.items():
         methods=["POST"],
         status_code=201,
         summary=f"Declare: {_path.replace('-', ' ')}",
-        responses={201: {"description": "accepted, published to kairos.declaration.v1"}},
+        responses={
+            201: {"description": "accepted, published to kairos.declaration.v1"},
+            **ORGANISATION_BEING_SET_UP,
+        },
     )
 
 
@@ -154,6 +157,7 @@ def _row(data: Any) -> batches.Row:
 @router.post(
     "/v1/organisations/{organisation_id}/attendance-statements/batch",
     status_code=201,
+    responses=ORGANISATION_BEING_SET_UP,
     openapi_extra={"requestBody": {"content": {
         "application/json": {"schema": bodies.AttendanceBatchBody.model_json_schema()},
         "text/csv": {"schema": {"type": "string", "description": (
@@ -180,7 +184,10 @@ Kind = Literal[
 ]  # fmt: skip
 
 
-@router.get("/v1/organisations/{organisation_id}/declarations")
+@router.get(
+    "/v1/organisations/{organisation_id}/declarations",
+    responses=ORGANISATION_BEING_SET_UP,
+)
 async def search(
     organisation_id: uuid.UUID, context: Context, actor: CurrentActor,
     kind: Kind | None = None, trainee_id: str | None = None, action_number: str | None = None,
@@ -210,7 +217,10 @@ async def declaration_history(
     return {"declaration_id": str(declaration_id), "versions": versions}
 
 
-@router.get("/v1/organisations/{organisation_id}/lateness")
+@router.get(
+    "/v1/organisations/{organisation_id}/lateness",
+    responses=ORGANISATION_BEING_SET_UP,
+)
 async def lateness(
     organisation_id: uuid.UUID, context: Context, actor: CurrentActor,
     since: date, until: date,

@@ -10,11 +10,16 @@ from kairos_declaration.entrypoints.auth import Context, CurrentActor
 from kairos_declaration.entrypoints.http_declarations import respond
 from kairos_declaration.service_layer import training_sessions
 from kairos_shared.idempotency import IdempotentRequest, idempotent_request
+from kairos_shared.problems import ORGANISATION_BEING_SET_UP
 
 router = APIRouter(tags=["sessions"])
 
 
-@router.post("/v1/organisations/{organisation_id}/sessions", status_code=201)
+@router.post(
+    "/v1/organisations/{organisation_id}/sessions",
+    status_code=201,
+    responses=ORGANISATION_BEING_SET_UP,
+)
 async def register_session(
     organisation_id: uuid.UUID, body: bodies.SessionBody, context: Context, actor: CurrentActor,
     request: Annotated[IdempotentRequest, Depends(idempotent_request)],
@@ -26,7 +31,10 @@ async def register_session(
     return respond(answer)
 
 
-@router.get("/v1/organisations/{organisation_id}/sessions")
+@router.get(
+    "/v1/organisations/{organisation_id}/sessions",
+    responses=ORGANISATION_BEING_SET_UP,
+)
 async def list_sessions(
     organisation_id: uuid.UUID, context: Context, actor: CurrentActor,
     after_action: str | None = None, after_session: str | None = None,

@@ -9,7 +9,10 @@ Checked in this order, each refusal an RFC 9457 problem with its own ``type``:
 2. OF roles act on their own organisation only: 403 ``forbidden`` before anything about another
    organisation is looked at, let alone revealed; operators never declare (403 ``forbidden``)
    but read every organisation's declarations, at any hour;
-3. the organisation known here with its access active (403 ``organisation-access-not-active``);
+3. the organisation known here (an OF role's own organisation not known yet: 503
+   ``organisation-being-set-up`` with ``Retry-After``, its validation is on its way; an
+   operator asking about an unknown one: 404) with its access active (403
+   ``organisation-access-not-active``);
 4. an active habilitation for it, or its RGC post (403 ``not-habilitated``, with the reason);
 5. inside opening hours of the organisation's zone (403 ``outside-access-hours``, K4).
 """
@@ -20,11 +23,16 @@ import uuid
 from dataclasses import dataclass
 
 from kairos_declaration.adapters import access_view
-from kairos_declaration.domain.access import Allowed, Refused, Role, may_declare
+from kairos_declaration.domain.access import Allowed, Refusal, Refused, Role, may_declare
 from kairos_declaration.service_layer.context import DeclarationContext
 from kairos_shared.access_hours import refusal
 from kairos_shared.db import Connection
-from kairos_shared.problems import Problem, forbidden, unauthenticated
+from kairos_shared.problems import (
+    Problem,
+    forbidden,
+    organisation_being_set_up,
+    unauthenticated,
+)
 from kairos_shared.tokens import ACCESS_TOKEN_LIFETIME, AccessClaims
 from kairos_shared.zones import Zone
 
@@ -127,6 +135,8 @@ async def _of_role_allowed(
     now = context.clock.now()
     verdict = may_declare(facts, now)
     if isinstance(verdict, Refused):
+        if verdict.reason is Refusal.ORGANISATION_UNKNOWN:  # named by the token: on its way
+            raise organisation_being_set_up(organisation_id, context.setup_retry_after_seconds)
         raise _problem(verdict)
     decision = context.calendar.decide(now, verdict.zone)
     if not decision.open:

@@ -11,6 +11,7 @@ import asyncpg
 from kairos_declaration.domain.deadlines import DeadlinePolicy
 from kairos_shared.access_hours import AccessCalendar
 from kairos_shared.clock import Clock, SystemClock
+from kairos_shared.problems import ORGANISATION_SETUP_RETRY_SECONDS
 from kairos_shared.rate_limits import RateLimiter
 from kairos_shared.tokens import AccessClaims
 
@@ -51,6 +52,8 @@ class DeclarationContext:
     """The most declarations one page returns (K22)."""
     batch_rows_max: int = 5000
     """The most rows a monthly attendance batch carries."""
+    setup_retry_after_seconds: int = ORGANISATION_SETUP_RETRY_SECONDS
+    """The ``Retry-After`` of a 503 for an organisation whose validation is still on its way."""
 
     @property
     def pool(self) -> asyncpg.Pool:

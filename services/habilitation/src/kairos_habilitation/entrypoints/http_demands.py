@@ -15,6 +15,7 @@ from kairos_habilitation.entrypoints.auth import Context, CurrentActor
 from kairos_habilitation.entrypoints.http_habilitations import Body
 from kairos_habilitation.service_layer import demands
 from kairos_habilitation.service_layer.demands import DemandRequest, DemandState
+from kairos_shared.problems import ORGANISATION_BEING_SET_UP
 
 router = APIRouter(tags=["demands"])
 
@@ -104,7 +105,10 @@ async def issue_demand(
     return DemandView.of(await demands.issue(context, actor, organisation_id, request))
 
 
-@router.get("/v1/organisations/{organisation_id}/demands")
+@router.get(
+    "/v1/organisations/{organisation_id}/demands",
+    responses=ORGANISATION_BEING_SET_UP,
+)
 async def list_demands(
     organisation_id: uuid.UUID, context: Context, actor: CurrentActor
 ) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from kairos_habilitation.entrypoints.auth import Context, CurrentActor
 from kairos_habilitation.service_layer import absences, habilitations, listing
 from kairos_habilitation.service_layer.access import reader_scope
 from kairos_habilitation.service_layer.habilitations import NewHabilitation, not_found
+from kairos_shared.problems import ORGANISATION_BEING_SET_UP
 
 router = APIRouter(tags=["habilitations"])
 
@@ -117,7 +118,11 @@ class AbsenceView(BaseModel):
         )  # fmt: skip
 
 
-@router.post("/v1/organisations/{organisation_id}/habilitations", status_code=201)
+@router.post(
+    "/v1/organisations/{organisation_id}/habilitations",
+    status_code=201,
+    responses=ORGANISATION_BEING_SET_UP,
+)
 async def record_habilitation(
     organisation_id: uuid.UUID, body: HabilitationBody, context: Context, actor: CurrentActor
 ) -> HabilitationView:
@@ -136,7 +141,10 @@ async def record_habilitation(
 
 @router.get(
     "/v1/organisations/{organisation_id}/habilitations",
-    responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+    responses={
+        200: {"content": {"text/csv": {}, "application/json": {}}},
+        **ORGANISATION_BEING_SET_UP,
+    },
 )
 async def list_habilitations(
     organisation_id: uuid.UUID,

@@ -15,6 +15,7 @@ from kairos_habilitation.domain.reviews import ReviewDecision
 from kairos_habilitation.entrypoints.auth import Context, CurrentActor
 from kairos_habilitation.entrypoints.http_habilitations import Body, HabilitationView
 from kairos_habilitation.service_layer import reviews
+from kairos_shared.problems import ORGANISATION_BEING_SET_UP
 
 router = APIRouter(tags=["reviews"])
 
@@ -87,7 +88,9 @@ async def open_review(
     return CampaignView.of(await reviews.open_now(context, actor, organisation_id))
 
 
-@router.get("/v1/organisations/{organisation_id}/reviews/current")
+@router.get(
+    "/v1/organisations/{organisation_id}/reviews/current", responses=ORGANISATION_BEING_SET_UP
+)
 async def current_review(
     organisation_id: uuid.UUID, context: Context, actor: CurrentActor
 ) -> CampaignView:

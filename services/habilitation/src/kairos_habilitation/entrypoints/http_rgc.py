@@ -14,6 +14,7 @@ from kairos_habilitation.entrypoints.auth import Context, CurrentActor
 from kairos_habilitation.entrypoints.http_habilitations import AbsenceBody, AbsenceView, Body
 from kairos_habilitation.service_layer import absences, rgc
 from kairos_habilitation.service_layer.access import reader_scope
+from kairos_shared.problems import ORGANISATION_BEING_SET_UP
 
 router = APIRouter(tags=["rgc"])
 HeadVacancy = Literal["departure", "absence_over_3_months", "change_of_function"]
@@ -58,7 +59,10 @@ class DesignationView(BaseModel):
     )
 
 
-@router.get("/v1/organisations/{organisation_id}/rgc")
+@router.get(
+    "/v1/organisations/{organisation_id}/rgc",
+    responses=ORGANISATION_BEING_SET_UP,
+)
 async def rgc_post(
     organisation_id: uuid.UUID, context: Context, actor: CurrentActor
 ) -> RgcPostView:
@@ -67,7 +71,9 @@ async def rgc_post(
     return RgcPostView.of(scope.post)
 
 
-@router.put("/v1/organisations/{organisation_id}/rgc", status_code=202)
+@router.put(
+    "/v1/organisations/{organisation_id}/rgc", status_code=202, responses=ORGANISATION_BEING_SET_UP
+)
 async def designate_rgc(
     organisation_id: uuid.UUID, body: DesignationBody, context: Context, actor: CurrentActor
 ) -> DesignationView:
@@ -80,7 +86,10 @@ async def designate_rgc(
     )  # fmt: skip
 
 
-@router.post("/v1/organisations/{organisation_id}/rgc/vacancy")
+@router.post(
+    "/v1/organisations/{organisation_id}/rgc/vacancy",
+    responses=ORGANISATION_BEING_SET_UP,
+)
 async def relieve_rgc(
     organisation_id: uuid.UUID, body: VacancyBody, context: Context, actor: CurrentActor
 ) -> RgcPostView:
@@ -88,7 +97,11 @@ async def relieve_rgc(
     return RgcPostView.of(post)
 
 
-@router.post("/v1/organisations/{organisation_id}/rgc/absences", status_code=201)
+@router.post(
+    "/v1/organisations/{organisation_id}/rgc/absences",
+    status_code=201,
+    responses=ORGANISATION_BEING_SET_UP,
+)
 async def record_rgc_absence(
     organisation_id: uuid.UUID, body: AbsenceBody, context: Context, actor: CurrentActor
 ) -> AbsenceView:

@@ -20,7 +20,12 @@ from kairos_habilitation.domain.rgc_post import RgcPost, Role, may_manage_habili
 from kairos_habilitation.service_layer.context import HabilitationContext
 from kairos_shared.access_hours import refusal
 from kairos_shared.db import Connection
-from kairos_shared.problems import Problem, forbidden, unauthenticated
+from kairos_shared.problems import (
+    Problem,
+    forbidden,
+    organisation_being_set_up,
+    unauthenticated,
+)
 from kairos_shared.tokens import AccessClaims
 from kairos_shared.zones import Zone
 
@@ -76,12 +81,16 @@ async def _scope(
     context: HabilitationContext, connection: Connection, actor: Actor, organisation_id: uuid.UUID
 ) -> OrganisationScope:
     """The organisation, if `actor` belongs to it (or is an operator) and, for OF roles, its
-    access is active and the platform open in its zone. 403 before anything is revealed."""
+    access is active and the platform open in its zone. 403 before anything is revealed; for
+    an organisation not known here, 404 to an operator, 503 to its own people (its validation
+    has not reached this service yet)."""
     if not actor.is_operator and actor.organisation_id != str(organisation_id):
         raise forbidden("you may only act on your own organisation", title="Not your organisation")
     organisation = await organisations.get(connection, organisation_id)
     post = await organisations.post(connection, organisation_id)
     if organisation is None or post is None:
+        if not actor.is_operator:  # its own, named by its token: the validation is on its way
+            raise organisation_being_set_up(organisation_id, context.setup_retry_after_seconds)
         raise Problem(
             status=404, title="No such organisation", type="not-found",
             detail=f"no validated organisation {organisation_id}",

@@ -11,6 +11,7 @@ import asyncpg
 from kairos_habilitation.domain.reviews import ReviewPolicy
 from kairos_shared.access_hours import AccessCalendar
 from kairos_shared.clock import Clock
+from kairos_shared.problems import ORGANISATION_SETUP_RETRY_SECONDS
 from kairos_shared.tokens import AccessClaims
 
 SOURCE = "/kairos/habilitation"
@@ -40,6 +41,8 @@ class HabilitationContext:
     """How long an organisation has to answer an operator's demand (K10, K15)."""
     batch_size: int = 100
     """Rows a scheduler round claims at most per transaction."""
+    setup_retry_after_seconds: int = ORGANISATION_SETUP_RETRY_SECONDS
+    """The ``Retry-After`` of a 503 for an organisation whose validation is still on its way."""
 
     @property
     def pool(self) -> asyncpg.Pool:

@@ -18,7 +18,7 @@ from kairos_notification.service_layer import delivery_log
 from kairos_notification.service_layer.context import NotificationContext
 from kairos_notification.service_layer.delivery_log import Reader, reader_of
 from kairos_shared.bearer import bearer_scheme, verified_claims
-from kairos_shared.problems import FieldError, invalid_fields
+from kairos_shared.problems import ORGANISATION_BEING_SET_UP, FieldError, invalid_fields
 
 router = APIRouter(tags=["notifications"])
 
@@ -76,7 +76,9 @@ def _page(page: Page) -> dict[str, Any]:
     return {"notifications": [_status(n) for n in page.notifications], "next_cursor": encoded}
 
 
-@router.get("/v1/organisations/{organisation_id}/notifications")
+@router.get(
+    "/v1/organisations/{organisation_id}/notifications", responses=ORGANISATION_BEING_SET_UP
+)
 async def of_organisation(
     organisation_id: uuid.UUID, context: Context, reader: CurrentReader,
     before: str | None = None, limit: Limit = 50,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kairos_notification.domain.notifications import NotificationKind
 from kairos_notification.entrypoints.http import Context, CurrentReader
 from kairos_notification.service_layer import messages
+from kairos_shared.problems import ORGANISATION_BEING_SET_UP
 
 router = APIRouter(tags=["messages"])
 
@@ -57,7 +58,11 @@ async def announce(
     return {"queued": queued}
 
 
-@router.post("/v1/organisations/{organisation_id}/incident-reports", status_code=202)
+@router.post(
+    "/v1/organisations/{organisation_id}/incident-reports",
+    status_code=202,
+    responses=ORGANISATION_BEING_SET_UP,
+)
 async def report_incident(
     organisation_id: uuid.UUID, body: IncidentBody, context: Context, reader: CurrentReader
 ) -> dict[str, Any]:

@@ -14,7 +14,12 @@ from kairos_schemas.notification import NotificationFailed
 from kairos_shared import outbox
 from kairos_shared.access_hours import AccessCalendar, refusal
 from kairos_shared.db import Connection
-from kairos_shared.problems import Problem, forbidden, unauthenticated
+from kairos_shared.problems import (
+    Problem,
+    forbidden,
+    organisation_being_set_up,
+    unauthenticated,
+)
 from kairos_shared.tokens import AccessClaims
 from kairos_shared.zones import Zone
 
@@ -55,13 +60,16 @@ def require_operator(reader: Reader) -> None:
 
 
 async def _may_read_organisation(
-    connection: Connection, reader: Reader, organisation_id: uuid.UUID
-) -> None:
+    context: NotificationContext, connection: Connection, reader: Reader,
+    organisation_id: uuid.UUID,
+) -> None:  # fmt: skip
     if reader.is_operator:
         return
-    organisation = await recipients.organisation(connection, organisation_id)
-    if reader.organisation_id != organisation_id or organisation is None:
+    if reader.organisation_id != organisation_id:
         raise forbidden("you may only read your own organisation's e-mails")
+    organisation = await recipients.organisation(connection, organisation_id)
+    if organisation is None:  # its own, named by its token: the validation is on its way
+        raise organisation_being_set_up(organisation_id, context.setup_retry_after_seconds)
     holder = organisation.rgc_account_id or organisation.head_account_id
     if reader.account_id != holder:
         raise forbidden("only the organisation's RGC (or the head while the post is vacant)")
@@ -77,7 +85,7 @@ async def of_organisation(
     before: Cursor | None, limit: int,
 ) -> Page:  # fmt: skip
     async with context.pool.acquire() as connection:
-        await _may_read_organisation(connection, reader, organisation_id)
+        await _may_read_organisation(context, connection, reader, organisation_id)
         return await notifications.of_organisation(
             connection, organisation_id, before=before, limit=limit
         )
@@ -109,7 +117,7 @@ async def one(
             if found.organisation_id is None:
                 require_operator(reader)
             else:
-                await _may_read_organisation(connection, reader, found.organisation_id)
+                await _may_read_organisation(context, connection, reader, found.organisation_id)
     return found
 
 

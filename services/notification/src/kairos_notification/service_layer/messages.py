@@ -16,7 +16,7 @@ from kairos_notification.service_layer.context import NotificationContext
 from kairos_notification.service_layer.delivery_log import Reader, require_operator
 from kairos_notification.service_layer.notices import Notice, head_and_rgc, notice_for
 from kairos_notification.service_layer.queueing import queue
-from kairos_shared.problems import forbidden
+from kairos_shared.problems import forbidden, organisation_being_set_up
 
 
 @dataclass(frozen=True)
@@ -58,15 +58,14 @@ async def report_incident(
     now: datetime = context.clock.now()
     report_id = uuid.uuid4()
     async with context.pool.acquire() as connection, connection.transaction():
+        if reader.organisation_id != organisation_id:
+            raise forbidden(
+                "only the organisation's RGC reports its incidents", title="Not the RGC"
+            )
         organisation = await recipients.organisation(connection, organisation_id)
-        holder = None if organisation is None else (
-            organisation.rgc_account_id or organisation.head_account_id
-        )  # fmt: skip
-        if (
-            organisation is None
-            or reader.organisation_id != organisation_id
-            or holder != reader.account_id
-        ):
+        if organisation is None:  # its own, named by its token: the validation is on its way
+            raise organisation_being_set_up(organisation_id, context.setup_retry_after_seconds)
+        if (organisation.rgc_account_id or organisation.head_account_id) != reader.account_id:
             raise forbidden(
                 "only the organisation's RGC reports its incidents", title="Not the RGC"
             )
