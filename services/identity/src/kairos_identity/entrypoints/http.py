@@ -138,6 +138,17 @@ async def retrieve_provisional_credentials(
     return _credentials(issued, response)
 
 
+@router.get("/v1/rgc-designations/{designation_id}/provisional-credentials", tags=["accounts"])
+async def retrieve_designated_credentials(
+    designation_id: uuid.UUID, context: Context, claims: Operator, response: Response
+) -> ProvisionalCredentialsBody:
+    """The operator who validated an RGC designation (habilitation service) retrieves the
+    provisional credentials of the account it opened — the new RGC's, or the head's — to hand
+    them over, once (K6, K10); 404 for the moment it takes the account to open, 409 after."""
+    issued = await credentials.retrieve_designated_credentials(context, claims, designation_id)
+    return _credentials(issued, response)
+
+
 @router.post("/v1/accounts/{account_id}/password-reset", status_code=201, tags=["accounts"])
 async def reset_password(
     account_id: uuid.UUID, context: Context, claims: Operator, response: Response
