@@ -36,12 +36,7 @@ async def learn(connection: Connection, event: Event) -> None:
                 uuid.UUID(event.organisation_id), "rgc",
             )  # fmt: skip
         case identity_events.AccountCreated():
-            organisation = (
-                None if event.organisation_id is None else uuid.UUID(event.organisation_id)
-            )
-            await recipients.person_created(
-                connection, _person(event.person, event.account_id), organisation, event.role
-            )
+            await _account_created(connection, event)
         case habilitation_events.HabilitationRecorded():
             await recipients.habilitation_recorded(connection, Habilitated(
                 uuid.UUID(event.habilitation_id), uuid.UUID(event.organisation_id),
@@ -73,6 +68,16 @@ async def learn(connection: Connection, event: Event) -> None:
             await attendance.cancelled(connection, uuid.UUID(event.declaration_id))
         case _:
             return
+
+
+async def _account_created(connection: Connection, event: identity_events.AccountCreated) -> None:
+    organisation = None if event.organisation_id is None else uuid.UUID(event.organisation_id)
+    await recipients.person_created(
+        connection, _person(event.person, event.account_id), organisation, event.role
+    )
+    if event.role == "head" and organisation and event.rgc_designation_id is not None:
+        # opened by an operator, with no habilitation: the head holds the RGC's rights (K10)
+        await recipients.head_account(connection, organisation, uuid.UUID(event.account_id))
 
 
 _FACT: dict[type[Event], attendance.Fact] = {
