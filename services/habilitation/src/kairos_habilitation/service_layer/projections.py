@@ -11,7 +11,12 @@ import structlog
 
 from kairos_habilitation.adapters import accounts, organisations
 from kairos_habilitation.adapters.organisations import Organisation
-from kairos_habilitation.domain.rgc_post import VacancyReason, head_account_opened, vacant_post
+from kairos_habilitation.domain.rgc_post import (
+    VacancyReason,
+    head_account_closed,
+    head_account_opened,
+    vacant_post,
+)
 from kairos_habilitation.service_layer import habilitations, rgc
 from kairos_schemas import identity as events
 from kairos_shared.db import Connection
@@ -33,7 +38,9 @@ async def adhesion_validated(connection: Connection, event: events.AdhesionValid
     )  # fmt: skip
     if not await organisations.insert_if_new(connection, organisation):
         return
-    post = vacant_post(event.organisation_id, event.validated_at)
+    # The head is also the RGC (K1): one account holds both roles, the head's from the start.
+    head_account = event.rgc_account_id if event.head_is_rgc else None
+    post = vacant_post(event.organisation_id, event.validated_at, head_account)
     await organisations.save_post(connection, post)
     held = await rgc.take_office(connection, post, event.rgc_account_id, event.validated_at)
     account = await accounts.get(connection, uuid.UUID(event.rgc_account_id))
@@ -106,6 +113,8 @@ async def rgc_account_lapsed(connection: Connection, event: events.RgcAccountLap
         return
     post = await organisations.post(connection, uuid.UUID(event.organisation_id), for_update=True)
     if post is not None and post.rgc_account_id == event.account_id:
-        await rgc.vacate(
+        vacant = await rgc.vacate(
             connection, post, VacancyReason.PROVISIONAL_ACCOUNT_LAPSED, event.lapsed_at, by=None
         )
+        if vacant.head_account_id == event.account_id:  # the head was also the RGC (K1)
+            await organisations.save_post(connection, head_account_closed(vacant))

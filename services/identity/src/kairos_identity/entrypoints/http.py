@@ -49,7 +49,13 @@ class AdhesionBody(_Body):
     legal_name: str = Field(min_length=1, max_length=200)
     address: AddressBody
     head: HeadBody
-    rgc: PersonBody
+    rgc: PersonBody | None = Field(
+        default=None, description="the RGC; left out when the head is also the RGC"
+    )
+    head_is_rgc: bool = Field(
+        default=False,
+        description="the head is also the RGC: one person, one account holding both roles",
+    )
     terms: TermsBody
 
 
@@ -69,8 +75,11 @@ async def request_adhesion(body: AdhesionBody, context: Context) -> AdhesionCrea
             city=body.address.city,
             head=Contact(body.head.first_name, body.head.last_name, body.head.email,
                          body.head.function),
-            rgc=Contact(body.rgc.first_name, body.rgc.last_name, body.rgc.email),
+            rgc=None if body.rgc is None else Contact(
+                body.rgc.first_name, body.rgc.last_name, body.rgc.email
+            ),
             terms_version=body.terms.version, terms_accepted_on=body.terms.accepted_on,
+            head_is_rgc=body.head_is_rgc,
         ),
     )  # fmt: skip
     return AdhesionCreated(organisation_id=organisation_id, status="requested")

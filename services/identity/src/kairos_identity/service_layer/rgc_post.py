@@ -1,8 +1,8 @@
-"""What the RGC post's events do to accounts (K10), in the consumer's inbox transaction and
+"""What the RGC post's events do to accounts (K10, K1), in the consumer's inbox transaction and
 naturally idempotent: a designation validated by an operator, on the same terms as the first RGC
 (CGU §4.1), opens the new RGC's account with 21 days to log in (K6), or the head's account; a
 vacated post takes every right from the former RGC, whose account is disabled and sessions
-ended at once (K9)."""
+ended at once (K9) — unless the former RGC is also the head: that account becomes the head's."""
 
 from __future__ import annotations
 
@@ -62,7 +62,12 @@ async def relieve_former_rgc(
     if has_ended(AccountStatus(status)):
         log.info("former RGC account already ended", account_id=str(account_id), status=status)
         return
-    await habilitation_accounts.disable(connection, account_id)
+    if event.head_account_id == event.former_rgc_account_id:
+        # The head was also the RGC (K1): the person keeps the head's account, and with it the
+        # RGC's rights while the post is vacant (K10); its next session says so.
+        await habilitation_accounts.keep_as_head(connection, account_id)
+    else:
+        await habilitation_accounts.disable(connection, account_id)
     await end_sessions(
         connection,
         [account_id],

@@ -29,7 +29,8 @@ async def learn(connection: Connection, event: Event) -> None:
             await recipients.organisation_validated(connection, KnownOrganisation(
                 uuid.UUID(event.organisation_id), event.legal_name, event.siret, event.zone,
                 Recipient(head.email, head.first_name, head.last_name),
-                uuid.UUID(event.rgc_account_id), None,
+                uuid.UUID(event.rgc_account_id),
+                uuid.UUID(event.rgc_account_id) if event.head_is_rgc else None,  # K1: one account
             ))  # fmt: skip
             await recipients.person_created(
                 connection, _person(event.rgc, event.rgc_account_id),
