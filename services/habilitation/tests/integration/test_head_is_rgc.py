@@ -27,10 +27,6 @@ def adhesion(**more: Any) -> dict[str, Any]:
 async def test_a_head_who_is_also_the_rgc_holds_both_roles_in_one_account(
     platform: Platform,
 ) -> None:
-    neither = await platform.identity_http.post("/v1/organisations", json=adhesion())
-    assert neither.status_code == 422, neither.text
-    assert [e["field"] for e in neither.json()["errors"]] == ["rgc"]
-
     requested = await platform.identity_http.post(
         "/v1/organisations", json=adhesion(head_is_rgc=True)
     )
@@ -83,3 +79,11 @@ async def test_a_head_who_is_also_the_rgc_holds_both_roles_in_one_account(
     head_token = await platform.relogin(token)  # the sessions ended; the new one says "head"
     recorded = await platform.habilitate(organisation_id, head_token, "zoe.711@of.example")
     assert recorded.status_code == 201, recorded.text
+
+
+async def test_an_adhesion_names_its_rgc_or_says_the_head_is_the_rgc(platform: Platform) -> None:
+    rgc = {"first_name": "Paul", "last_name": "Rgc", "email": "paul.712@of.example"}
+    for body in (adhesion(), adhesion(rgc=rgc, head_is_rgc=True)):
+        refused = await platform.identity_http.post("/v1/organisations", json=body)
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["rgc"]
