@@ -7,11 +7,13 @@ head's account."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from kairos_devstack.platform import bearer
 from kairos_devstack.testing import valid_siret
+from kairos_habilitation.service_layer.demands import settle_demands
 from kairos_identity.service_layer.deadlines import apply_deadlines
 from kairos_schemas import habilitation as events
 
@@ -158,3 +160,53 @@ async def test_a_designation_waits_for_the_operator_who_may_reject_it(
     post = await platform.post_of(organisation.id)
     assert post["rgc_account_id"] is None
     assert post["rgc_rights_held_by"] == post["head_account_id"]
+
+
+async def test_a_head_account_that_lapsed_does_not_lock_the_of_out(platform: Platform) -> None:
+    """The head's account exists but lapsed (never used within 7 days), then the RGC is revoked:
+    the head cannot log in, so the request without an account is open to the OF."""
+    organisation = await platform.organisation(seed=614)
+    recorded = await platform.habilitate(
+        organisation.id, organisation.rgc_token, head_of(614)["email"], role="head"
+    )
+    assert recorded.status_code == 201, recorded.text
+
+    async def head_account() -> str | None:
+        post = await platform.post_of(organisation.id)
+        return post["head_account_id"] if post else None
+
+    head_account_id = await platform.eventually(head_account)
+    await platform.advance(timedelta(days=7, minutes=1))  # the head never logs in
+    await apply_deadlines(platform.identity.state.identity)
+
+    async def head_lapsed() -> bool | None:
+        account = await platform.context.pool.fetchval(
+            "SELECT status FROM account WHERE id = $1", uuid.UUID(head_account_id)
+        )
+        return True if account == "lapsed" else None
+
+    await platform.eventually(head_lapsed)
+    issued = await platform.http.post(
+        f"/v1/organisations/{organisation.id}/demands",
+        json={"kind": "revoke_rgc", "reason": "RGC injoignable",
+              "deadline": (platform.clock.now() + timedelta(minutes=5)).isoformat()},
+        headers=bearer(platform.operator_token),
+    )  # fmt: skip
+    assert issued.status_code == 201, issued.text
+    platform.clock.advance(timedelta(minutes=6))
+    await settle_demands(platform.context)
+    post = await platform.post_of(organisation.id)
+    assert (post["rgc_account_id"], post["rgc_rights_held_by"]) == (None, head_account_id)
+
+    requested = await platform.http.post(
+        "/v1/rgc-designation-requests",
+        json={"siret": valid_siret(614), "head": head_of(614), "new_rgc": NEW_RGC},
+    )
+    assert requested.status_code == 202, requested.text
+    credentials = await platform.validate_designation(requested.json()["rgc_designation_id"])
+
+    async def in_office() -> dict[str, Any] | None:
+        post = await platform.post_of(organisation.id)
+        return post if post["rgc_account_id"] == credentials["account_id"] else None
+
+    await platform.eventually(in_office)

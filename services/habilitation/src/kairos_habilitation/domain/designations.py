@@ -54,10 +54,11 @@ def is_the_declared_head(declared: DeclaredHead, claimed: DeclaredHead) -> bool:
     )
 
 
-def check_request_without_account(post: RgcPost) -> None:
+def check_request_without_account(post: RgcPost, *, head_can_log_in: bool) -> None:
     """A request made without an account is only for an organisation nobody can act for: the
-    RGC post vacant and no head account (otherwise the RGC or the head act, logged in)."""
-    if post.head_account_id is not None:
+    RGC post vacant and no head account the head can log in with (otherwise the RGC or the
+    head act, logged in). A head account that lapsed counts as none."""
+    if head_can_log_in:
         raise DesignationError(
             "the head of the organisation has a Kairos account: the head logs in and designates "
             "the new RGC (PUT /v1/organisations/{id}/rgc)"
@@ -69,12 +70,14 @@ def check_request_without_account(post: RgcPost) -> None:
         )
 
 
-def check_validation(post: RgcPost, role: DesignatedRole, status: DesignationStatus) -> None:
+def check_validation(
+    post: RgcPost, role: DesignatedRole, status: DesignationStatus, *, head_can_log_in: bool
+) -> None:
     """An operator validates a pending designation while it still makes sense: a new RGC only
-    while the post is vacant, the head's account only while the head has none."""
+    while the post is vacant, the head's account only while the head has none to log in with."""
     if status is not DesignationStatus.PENDING:
         raise DesignationError(f"the designation is {status.value}, not pending")
-    if role is DesignatedRole.HEAD and post.head_account_id is not None:
+    if role is DesignatedRole.HEAD and head_can_log_in:
         raise DesignationError("the head's account already exists")
     if role is DesignatedRole.RGC and not post.is_vacant:
         raise DesignationError("an RGC took office since the request: the post is not vacant")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from kairos_habilitation.adapters import organisations
+from kairos_habilitation.adapters import accounts, organisations
 from kairos_habilitation.adapters.organisations import Organisation, RgcDesignation
 from kairos_habilitation.domain import designations as rules
 from kairos_habilitation.domain.designations import (
@@ -19,7 +19,7 @@ from kairos_habilitation.domain.designations import (
     DesignationError,
     DesignationStatus,
 )
-from kairos_habilitation.domain.rgc_post import VacancyReason
+from kairos_habilitation.domain.rgc_post import RgcPost, VacancyReason
 from kairos_habilitation.service_layer import rgc
 from kairos_habilitation.service_layer.access import Actor, head_scope, require_operator
 from kairos_habilitation.service_layer.context import SOURCE, HabilitationContext
@@ -127,7 +127,9 @@ async def request_without_account(
         post = await organisations.post(connection, organisation.id, for_update=True)
         assert post is not None  # inserted with the organisation
         try:
-            rules.check_request_without_account(post)
+            rules.check_request_without_account(
+                post, head_can_log_in=await _head_can_log_in(connection, post)
+            )
         except DesignationError as error:
             raise _conflict(error) from None
         if request.new_rgc is None:
@@ -138,6 +140,14 @@ async def request_without_account(
         return await _record(
             context, connection, organisation.id, person, role=role, requested_by=None
         )
+
+
+async def _head_can_log_in(connection: Connection, post: RgcPost) -> bool:
+    """Whether the head has an account that has not lapsed (a lapsed one opens nothing)."""
+    if post.head_account_id is None:
+        return False
+    account = await accounts.get(connection, uuid.UUID(post.head_account_id))
+    return account is None or account.status != "lapsed"
 
 
 def _declared_head_of(organisation: Organisation, claimed: DeclaredHead) -> bool:
@@ -180,7 +190,10 @@ async def validate(
         assert organisation is not None
         role = DesignatedRole(designation.account_role)
         try:
-            rules.check_validation(post, role, DesignationStatus(designation.status))
+            rules.check_validation(
+                post, role, DesignationStatus(designation.status),
+                head_can_log_in=await _head_can_log_in(connection, post),
+            )  # fmt: skip
         except DesignationError as error:
             raise _conflict(error) from None
         if not organisation.is_active:
