@@ -8,6 +8,7 @@ account, the same path opens the head's account instead, so that the head (« la
 presumed to take on the mission) can act. Nobody is ever left without a way to act.
 """
 
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -41,12 +42,14 @@ class DeclaredHead:
 
 
 def _folded(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    """Case, accents and repeated or surrounding spaces aside (« Inès » is « ines »)."""
+    decomposed = unicodedata.normalize("NFKD", " ".join(text.split()).casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def is_the_declared_head(declared: DeclaredHead, claimed: DeclaredHead) -> bool:
     """Whether a request made without an account names the head the adhesion declared: same
-    names and e-mail address, ignoring case and surrounding or repeated spaces."""
+    names and e-mail address, ignoring case, accents and surrounding or repeated spaces."""
     return (
         _folded(declared.first_name) == _folded(claimed.first_name)
         and _folded(declared.last_name) == _folded(claimed.last_name)
