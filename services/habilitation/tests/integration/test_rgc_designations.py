@@ -53,7 +53,16 @@ async def test_an_of_whose_first_rgc_lapsed_recovers_through_a_request_an_operat
     assert refused.status_code == 422, refused.text
     assert refused.json()["errors"][0]["field"] == "head"
 
-    requested = await platform.http.post("/v1/rgc-designation-requests", json=request)
+    not_a_siret = await platform.http.post(
+        "/v1/rgc-designation-requests", json={**request, "siret": "1234"}
+    )
+    assert not_a_siret.status_code == 422, not_a_siret.text
+    assert [e["field"] for e in not_a_siret.json()["errors"]] == ["body.siret"]
+    siret = valid_siret(611)
+    spaced = f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}"  # as printed on a Kbis
+    requested = await platform.http.post(
+        "/v1/rgc-designation-requests", json={**request, "siret": spaced}
+    )
     assert requested.status_code == 202, requested.text
     designation = requested.json()
     assert (designation["status"], designation["account_role"]) == ("pending", "rgc")

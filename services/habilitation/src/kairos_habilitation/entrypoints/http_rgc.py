@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from kairos_habilitation.adapters.organisations import RgcDesignation
 from kairos_habilitation.domain.designations import DeclaredHead
@@ -134,11 +134,21 @@ async def designate_rgc(
 
 
 class DesignationRequestBody(Body):
-    siret: str = Field(pattern=r"^[0-9]{14}$", description="the organisation's SIRET, 14 digits")
-    head: PersonBody = Field(description="the head exactly as declared in the adhesion request")
+    siret: str = Field(
+        max_length=20, description="the organisation's SIRET: 14 digits (spaces allowed)"
+    )
+    head: PersonBody = Field(description="the head as declared in the adhesion request")
     new_rgc: PersonBody | None = Field(
         default=None, description="the new RGC; omitted: open the head's own account"
     )
+
+    @field_validator("siret")
+    @classmethod
+    def _fourteen_digits(cls, value: str) -> str:
+        digits = "".join(value.split())
+        if len(digits) != 14 or not digits.isascii() or not digits.isdigit():  # noqa: PLR2004
+            raise ValueError("a SIRET is 14 digits")
+        return digits
 
 
 @router.post("/v1/rgc-designation-requests", status_code=202)
