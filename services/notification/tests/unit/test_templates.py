@@ -312,4 +312,4 @@ def test_the_vacancy_email_to_a_head_without_an_account_names_what_kairos_lets_t
         assert "demandez-le à France Travail" not in body
         assert "Demander la désignation d'un RGC" in body
         assert "SIRET" in body
-        assert "France Travail valide la demande et remet les identifiants provisoires" in body
+        assert "France Travail remet ses identifiants provisoires au nouveau RGC" in body
