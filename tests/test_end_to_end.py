@@ -29,19 +29,23 @@ async def test_the_whole_story_from_adhesion_to_the_head_told_it_holds_the_rgc_r
     result = await tell_the_story(Endpoints.of_local_stack(stack.root, stack.ports), told.append)
 
     assert [line.split(".", 1)[0] for line in told if line[:1].isdigit()] == [
-        str(step) for step in range(1, 18)
+        str(step) for step in range(1, 23)
     ]  # every step happened, in order
     assert [(mail.kind, mail.recipient.split(".", 1)[0]) for mail in result.mails] == [
         ("rgc_account_created", "paul"),  # the RGC, after the operator's validation
         ("account_created", "fanny"),  # the habilitated trainer
         ("rgc_post_vacant_head_in_charge", "ines"),  # the head, on day 21
+        ("rgc_post_vacant_head_in_charge", "jeanne"),  # the other OF's head, without an account
+        ("rgc_account_created", "lea"),  # its new RGC, after the operator's validation
     ]
     for mail in result.mails:
         assert mail.subject
         assert "Organisme de démonstration" in mail.html
         assert "Organisme de démonstration" in mail.text
         assert not [secret for secret in result.secrets_shown if secret in mail.text + mail.html]
-    assert len(result.secrets_shown) == 5  # 4 provisional passwords and the chosen one
+    # 7 provisional passwords (operator, 2 first RGCs, trainer, head, 2 designated RGCs) and the
+    # chosen one
+    assert len(result.secrets_shown) == 8
 
     types = [event_type for event_type, _ in result.integrator_events]
     assert types == [contracts.EntryDeclared.event_type, contracts.AttendanceDeclared.event_type]
@@ -53,3 +57,6 @@ async def test_the_whole_story_from_adhesion_to_the_head_told_it_holds_the_rgc_r
     assert result.vacancy["rgc_account_id"] is None
     assert result.vacancy["head_account_id"] is not None
     assert result.vacancy["rgc_rights_held_by"] == result.vacancy["head_account_id"]
+    # The OF locked out (no RGC, no head account) recovered through a validated designation.
+    assert result.recovered["rgc_account_id"] is not None
+    assert result.recovered["rgc_rights_held_by"] == result.recovered["rgc_account_id"]

@@ -206,3 +206,53 @@ async def test_habilitations_are_exported_as_csv_and_json(
         *cli_platform.urls, env=env,
     )  # fmt: skip
     assert _json_in(ended.stdout)["habilitations"] == []
+
+
+async def test_an_operator_lists_validates_and_rejects_rgc_designations(
+    kairos: Kairos, cli_platform: CliPlatform
+) -> None:
+    platform = cli_platform.platform
+    organisation = await platform.organisation(8103)
+    _, head_token = await platform.active_holder(organisation, "head8103@of.example", role="head")
+    url = f"/v1/organisations/{organisation.id}/rgc"
+    person = {"first_name": "Nora", "last_name": "Blanc", "email": "nora.8103@of.example"}
+    designated = await platform.http.put(
+        url, json={**person, "reason": "departure"}, headers=bearer(head_token)
+    )
+    assert designated.status_code == 202, designated.text
+    designation_id = designated.json()["rgc_designation_id"]
+    env = {"KAIROS_OPERATOR_TOKEN": platform.operator_token}
+
+    listed = await kairos(
+        "designations", "list", "--organisation", organisation.id, *cli_platform.urls, env=env
+    )
+    assert listed.exit_code == 0, listed.output
+    assert designation_id in listed.stdout
+    assert "Nora Blanc <nora.8103@of.example>" in listed.stdout
+
+    validated = await kairos(
+        "designations", "validate", designation_id, *cli_platform.urls, env=env
+    )
+    assert validated.exit_code == 0, validated.output
+    login_id = _found(r"login id (\S+)", validated.stdout)
+    provisional = _found(r"provisional password \(shown once\): (\S+)", validated.stdout)
+    first = await platform.identity_http.post(
+        "/v1/sessions", json={"login_id": login_id, "password": provisional}
+    )
+    assert first.status_code == 201, first.text
+    again = await kairos("designations", "validate", designation_id, *cli_platform.urls, env=env)
+    assert again.exit_code == 1
+    assert "provisional password" not in again.stdout
+
+    other = await platform.http.put(
+        url,
+        json={**person, "email": "yann.8103@of.example", "reason": "departure"},
+        headers=bearer(head_token),
+    )
+    assert other.status_code == 202, other.text
+    rejected = await kairos(
+        "designations", "reject", other.json()["rgc_designation_id"], "--reason",
+        "personne inconnue", *cli_platform.urls, env=env,
+    )  # fmt: skip
+    assert rejected.exit_code == 0, rejected.output
+    assert "rejected" in rejected.stdout

@@ -324,6 +324,8 @@ DECLARATION_BODIES: dict[str, dict[str, Any]] = {
 """One valid body per kind: accepted (201) or refused by a rule after the checks (422)."""
 
 OPERATOR = frozenset({"operator"})
+NO_DESIGNATION = uuid.UUID(int=7)
+"""An RGC designation that does not exist: the operators' calls on it are 404 after the checks."""
 RGC = frozenset({"rgc"})
 HEAD = frozenset({"head"})
 READERS = frozenset({"operator", "rgc", "head"})
@@ -375,6 +377,9 @@ ROWS: tuple[Row, ...] = (
         frozenset({"rgc", "head"}), _on("/v1/accounts/{id}/provisional-credentials",
                                         "pending_account"),
         ok(200, 409), note="shown once: the next calls are 409"),
+    Row("identity", "GET", "/v1/rgc-designations/{designation_id}/provisional-credentials",
+        OPERATOR, _fixed(f"/v1/rgc-designations/{NO_DESIGNATION}/provisional-credentials"),
+        ok(404), scoped=False, hours=False, note="no such designation: 404 after the checks"),
     Row("identity", "POST", "/v1/accounts/{account_id}/password-reset", OPERATOR,
         _on("/v1/accounts/{id}/password-reset", "pending_account"), ok(201)),
     Row("identity", "POST", "/v1/sessions", PUBLIC,
@@ -414,6 +419,19 @@ ROWS: tuple[Row, ...] = (
         _org("/v1/organisations/{org}/rgc", {"first_name": "Noé", "last_name": "Vidal",
                                              "email": "noe.vidal@of.example"}),
         ok(422), note="no reason while an RGC is in office: 422 after the checks"),
+    Row("habilitation", "POST", "/v1/rgc-designation-requests", PUBLIC,
+        _fixed("/v1/rgc-designation-requests", json={
+            "siret": valid_siret(9199),
+            "head": {"first_name": "Inès", "last_name": "Roux", "email": "x@of.example"},
+        }), ok(422), scoped=False, hours=False, note="no OF with this SIRET and head: 422"),
+    Row("habilitation", "GET", "/v1/rgc-designations", OPERATOR, _fixed("/v1/rgc-designations"),
+        ok(200), scoped=False, hours=False),
+    Row("habilitation", "POST", "/v1/rgc-designations/{designation_id}/validation", OPERATOR,
+        _fixed(f"/v1/rgc-designations/{NO_DESIGNATION}/validation"), ok(404), scoped=False,
+        hours=False),
+    Row("habilitation", "POST", "/v1/rgc-designations/{designation_id}/rejection", OPERATOR,
+        _fixed(f"/v1/rgc-designations/{NO_DESIGNATION}/rejection", json={"reason": "inconnu"}),
+        ok(404), scoped=False, hours=False),
     Row("habilitation", "POST", "/v1/organisations/{organisation_id}/rgc/vacancy", HEAD,
         _org("/v1/organisations/{org}/rgc/vacancy", {"reason": "departure"}), ok(409),
         substitute={"head": "V"}, note="V's post is already vacant"),

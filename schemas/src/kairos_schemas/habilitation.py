@@ -125,11 +125,45 @@ class _OrganisationEvent(Event):
         return self.organisation_id
 
 
+DesignatedRole = Literal["rgc", "head"]
+
+
+class RgcDesignationRequested(_OrganisationEvent):
+    """The organisation named a new RGC (CGU §4.1: on the same terms as the first), or — when
+    it has neither an RGC nor a head account — asked for its head's account (K10). An operator
+    validates or rejects it. `requested_by` is the head's account, or None for a request made
+    without an account, tied to the SIRET and checked against the adhesion's head."""
+
+    event_type: ClassVar[str] = "fr.kairos.habilitation.rgc-designation-requested.v1"
+
+    rgc_designation_id: str
+    account_role: DesignatedRole = "rgc"
+    person: Person
+    requested_by: str | None = None
+    requested_at: datetime
+
+
+class RgcDesignationRejected(_OrganisationEvent):
+    """An operator rejected a designation request, for `reason`; the head is told."""
+
+    event_type: ClassVar[str] = "fr.kairos.habilitation.rgc-designation-rejected.v1"
+
+    rgc_designation_id: str
+    account_role: DesignatedRole = "rgc"
+    person: Person
+    reason: str
+    rejected_by: str
+    rejected_at: datetime
+
+
 class RgcDesignated(_OrganisationEvent):
-    """The head designated a new RGC, on the same terms as the first one (CGU §4.1): the
-    identity service creates the RGC's account (21 days to log in, K6) with
-    `rgc_designation_id`, and the new RGC takes office when it exists. A designation always
-    follows a vacancy (an RGC in office is first relieved: `RgcPostVacated`)."""
+    """A designation was validated by an operator (`validated_by`), on the same terms as the
+    first RGC (CGU §4.1): the identity service opens the account (`account_role`: the new
+    RGC's, 21 days to log in, K6; or the head's when the organisation had neither) with
+    `rgc_designation_id`, whose provisional credentials that operator retrieves once to hand
+    them over; a new RGC takes office when the account exists. A designation always follows a
+    vacancy (an RGC in office is first relieved: `RgcPostVacated`). `designated_by` is the
+    head's account, or the operator's for a request made without an account."""
 
     event_type: ClassVar[str] = "fr.kairos.habilitation.rgc-designated.v1"
 
@@ -137,6 +171,9 @@ class RgcDesignated(_OrganisationEvent):
     person: Person
     designated_by: str
     designated_at: datetime
+    account_role: DesignatedRole = "rgc"
+    validated_by: str | None = None
+    validated_at: datetime | None = None
 
 
 class RgcTookOffice(_OrganisationEvent):

@@ -80,6 +80,8 @@ class AdhesionRequested(_OrganisationEvent):
     terms_version: str
     terms_accepted_on: date
     requested_at: datetime
+    head_is_rgc: bool = False
+    """The head is also the RGC (K1): `rgc` is the head; one account will hold both roles."""
 
 
 class AdhesionValidated(_OrganisationEvent):
@@ -97,6 +99,8 @@ class AdhesionValidated(_OrganisationEvent):
     validated_at: datetime
     validated_by: str
     access_expires_at: datetime
+    head_is_rgc: bool = False
+    """The head is also the RGC (K1): `rgc_account_id` is the head's account too."""
 
 
 class AdhesionExpiring(_OrganisationEvent):

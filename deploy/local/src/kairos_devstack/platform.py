@@ -189,6 +189,25 @@ class Platform:
         found: dict[str, Any] | None = response.json() if response.status_code == 200 else None
         return found
 
+    async def validate_designation(self, designation_id: str) -> dict[str, Any]:
+        """The operator validates an RGC designation (here) and, once the identity service has
+        opened the account, retrieves its provisional credentials (shown once)."""
+        validated = await self.http.post(
+            f"/v1/rgc-designations/{designation_id}/validation",
+            headers=bearer(self.operator_token),
+        )
+        assert validated.status_code == 200, validated.text
+        url = f"/v1/rgc-designations/{designation_id}/provisional-credentials"
+
+        async def retrieved() -> dict[str, Any] | None:
+            response = await self.identity_http.get(url, headers=bearer(self.operator_token))
+            if response.status_code == 404:
+                return None  # the account opens when identity consumed RgcDesignated
+            assert response.status_code == 200, response.text
+            return response.json()  # type: ignore[no-any-return] # JSON
+
+        return await self.eventually(retrieved)
+
     async def habilitate(
         self, organisation_id: str, token: str, email: str, *, role: str = "user"
     ) -> httpx.Response:

@@ -5,8 +5,11 @@ adhesion → operator validation → RGC e-mail and first login with password ch
 habilitates a user (signed authorisation) → the user's e-mail; credentials handed over by the
 RGC; login and password change → an entry and a month of attendance → an integrator receives
 both → the RGC ends the habilitation → the user's next declaration is refused → the head
-designates a new RGC, who never logs in: on day 21 the post falls vacant and the head is told
-it holds the RGC's rights.
+designates a new RGC, an operator validates it, the new RGC never logs in: on day 21 the post
+falls vacant and the head is told it holds the RGC's rights → another OF, whose first RGC let
+day 21 pass before opening the head's account, recovers: without an account, it asks for a new
+RGC (SIRET, head as declared), an operator validates and hands over the credentials, and the
+new RGC logs in and acts.
 
 Nothing here reaches into a service: a step that fails raises :class:`StoryError` saying what
 was expected. The last step lets 21 days pass by moving the stack's shared clock
@@ -61,6 +64,8 @@ class StoryResult:
     accepted_before_refusal: int = 0
     """Declarations the revoked user made before the ending reached the declaration service."""
     vacancy: dict[str, Any] = field(default_factory=dict)
+    recovered: dict[str, Any] = field(default_factory=dict)
+    """The RGC post of the OF that recovered through a new designation (the last chapter)."""
     secrets_shown: list[str] = field(default_factory=list)
     """Every password and provisional password of the story: no e-mail may contain one."""
 
@@ -72,12 +77,18 @@ class _People:
     rgc: str = ""
     user: str = ""
     new_rgc: str = ""
+    other_head: str = ""
+    other_rgc: str = ""
+    successor: str = ""
 
     def __post_init__(self) -> None:
         self.head = f"ines.roux.{self.run}@of.example"
         self.rgc = f"paul.rgc.{self.run}@of.example"
         self.user = f"fanny.martin.{self.run}@of.example"
         self.new_rgc = f"nora.blanc.{self.run}@of.example"
+        self.other_head = f"jeanne.leroy.{self.run}@of.example"
+        self.other_rgc = f"marc.dubois.{self.run}@of.example"
+        self.successor = f"lea.moreau.{self.run}@of.example"
 
 
 def _authorisation(email: str) -> dict[str, str]:
@@ -118,7 +129,9 @@ class Story:
         user_habilitation, user_token = await self._user(organisation_id, rgc_token)
         trainee = await self._declarations(organisation_id, user_token)
         await self._revocation(organisation_id, rgc_token, user_habilitation, user_token, trainee)
+        locked_out = await self._locked_out_organisation()
         await self._rgc_lapse(organisation_id, rgc_token)
+        await self._recovery(locked_out)
         self._check_no_secret_in_mails()
         return self.result
 
@@ -290,7 +303,10 @@ class Story:
         post = f"/v1/organisations/{organisation_id}/rgc"
         designation = {"first_name": "Nora", "last_name": "Blanc",
                        "email": self.people.new_rgc, "reason": "departure"}  # fmt: skip
-        expect(await self.habilitation.put(post, json=designation, headers=bearer(head_token)), 202)
+        designated = expect(
+            await self.habilitation.put(post, json=designation, headers=bearer(head_token)), 202
+        )
+        await self._validated(designated["rgc_designation_id"])
 
         async def new_rgc_in_office() -> dict[str, Any] | None:
             view = await self.operator.get(post, self.habilitation)
@@ -298,7 +314,10 @@ class Story:
             return view if held else None
 
         await wait_for(new_rgc_in_office, "the new RGC to take office")
-        self.say(f"15. The head designated a new RGC ({self.people.new_rgc}): 21 days to log in.")
+        self.say(
+            f"15. The head designated a new RGC ({self.people.new_rgc}); an operator validated "
+            "it and hands over the credentials: 21 days to log in."
+        )
         move_clock(self.endpoints.clock_offset_file, DAY_21)
         self.say("16. 21 days pass (the stack's clock moves); the new RGC never logged in.")
 
@@ -310,6 +329,120 @@ class Story:
         mail = await self.mailbox.received(self.people.head, "rgc_post_vacant_head_in_charge")
         self.result.mails.append(mail)
         self.say(f"17. The post is vacant; e-mail to the head: « {mail.subject} »")
+
+    async def _validated(self, designation_id: str) -> dict[str, Any]:
+        """An operator validates a designation and, once the account is open, sees its
+        provisional credentials (once) to hand them over."""
+        path = f"/v1/rgc-designations/{designation_id}"
+        expect(await self.operator.send(self.habilitation, "POST", f"{path}/validation"), 200)
+
+        async def opened() -> dict[str, Any] | None:
+            response = await self.operator.send(
+                self.identity, "GET", f"{path}/provisional-credentials"
+            )
+            return None if response.status_code == httpx.codes.NOT_FOUND else expect(response, 200)
+
+        credentials = await wait_for(opened, f"the account of designation {designation_id}")
+        self.result.secrets_shown.append(credentials["provisional_password"])
+        return credentials
+
+    async def _locked_out_organisation(self) -> tuple[str, str]:
+        """Another OF, validated now; its RGC will never log in (the last chapter):
+        (organisation id, SIRET)."""
+        seed = int(self.people.run, 16) + 1
+        body = {
+            "siret": valid_siret(seed), "nda": "84690000069",
+            "legal_name": f"Organisme de démonstration {self.people.run} bis",
+            "address": {"street": "2 rue de la République", "postal_code": "69001",
+                        "city": "Lyon"},
+            "head": {"first_name": "Jeanne", "last_name": "Leroy", "function": "Directrice",
+                     "email": self.people.other_head},
+            "rgc": {"first_name": "Marc", "last_name": "Dubois", "email": self.people.other_rgc},
+            "terms": {"version": "2017-09-15", "accepted_on": "2026-01-05"},
+        }  # fmt: skip
+        requested = expect(await self.identity.post("/v1/organisations", json=body), 201)
+        organisation_id = str(requested["organisation_id"])
+        rgc = await self.operator.post(f"/v1/organisations/{organisation_id}/validation", 201)
+        self.result.secrets_shown.append(rgc["provisional_password"])
+        self.say(
+            f"    (Meanwhile another OF, {organisation_id}, joined; its RGC "
+            f"{self.people.other_rgc} will never log in.)"
+        )
+        return organisation_id, str(body["siret"])
+
+    async def _recovery(self, locked_out: tuple[str, str]) -> None:
+        organisation_id, siret = locked_out
+        post = f"/v1/organisations/{organisation_id}/rgc"
+
+        async def nobody_in_charge() -> dict[str, Any] | None:
+            view = await self.operator.get(post, self.habilitation)
+            return view if view["vacant_since"] is not None else None
+
+        vacancy = await wait_for(nobody_in_charge, "the other OF's RGC post to fall vacant")
+        if vacancy["rgc_rights_held_by"] is not None:
+            raise StoryError(f"the other OF's head should have no account yet: {vacancy}")
+        mail = await self.mailbox.received(self.people.other_head, "rgc_post_vacant_head_in_charge")
+        self.result.mails.append(mail)
+        self.say(
+            "18. The other OF's first RGC let day 21 pass before opening the head's account: "
+            f"nobody holds the RGC's rights. E-mail to its head: « {mail.subject} »"
+        )
+        request = {
+            "siret": siret,
+            "head": {"first_name": "Jeanne", "last_name": "Leroy",
+                     "email": self.people.other_head},
+            "new_rgc": {"first_name": "Léa", "last_name": "Moreau",
+                        "email": self.people.successor},
+        }  # fmt: skip
+        requested = expect(
+            await self.habilitation.post("/v1/rgc-designation-requests", json=request), 202
+        )
+        self.say(
+            f"19. Without an account, the head asked for a new RGC ({self.people.successor}) "
+            "with the OF's SIRET, checked against the head its adhesion declared."
+        )
+        listed = await self.operator.send(
+            self.habilitation, "GET", f"/v1/rgc-designations?organisation_id={organisation_id}"
+        )
+        pending: list[dict[str, Any]] = listed.json()
+        if [d["rgc_designation_id"] for d in pending] != [requested["rgc_designation_id"]]:
+            raise StoryError(f"the operator should see the request pending: {pending}")
+        credentials = await self._validated(requested["rgc_designation_id"])
+        self.say(
+            "20. An operator saw the request pending and validated it; the response showed "
+            f"the new RGC's login id {credentials['login_id']} and provisional password once, "
+            "for the operator to hand over (never by e-mail)."
+        )
+        mail = await self.mailbox.received(self.people.successor, "rgc_account_created")
+        self.result.mails.append(mail)
+        self.say(f"21. E-mail to the new RGC: « {mail.subject} »")
+        token = await first_login(
+            self.identity, credentials["login_id"], credentials["provisional_password"]
+        )
+
+        async def in_office() -> dict[str, Any] | None:
+            view = await self.operator.get(post, self.habilitation)
+            return view if view["rgc_account_id"] == credentials["account_id"] else None
+
+        self.result.recovered = await wait_for(in_office, "the new RGC to take office")
+        head = {
+            "role": "head",
+            "person": {"first_name": "Jeanne", "last_name": "Leroy",
+                       "email": self.people.other_head},
+            "function": "Directrice", "authorisation": _authorisation(self.people.other_head),
+            "employee_attested": True,
+        }  # fmt: skip
+        expect(
+            await self.habilitation.post(
+                f"/v1/organisations/{organisation_id}/habilitations", json=head,
+                headers=bearer(token),
+            ),
+            201,
+        )  # fmt: skip
+        self.say(
+            "22. The new RGC logged in, chose a password and took office: the OF acts again "
+            "(the RGC habilitated its head)."
+        )
 
     def _check_no_secret_in_mails(self) -> None:
         for mail in self.result.mails:

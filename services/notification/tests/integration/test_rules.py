@@ -126,6 +126,25 @@ def _stories() -> list[tuple[Event, list[tuple[str, str]]]]:
             organisation_id=ORG, campaign_id=str(uuid.uuid4()), year=2027, opens_at=NOW,
             deadline=NOW + timedelta(days=30), habilitation_ids=[HABILITATION]),
          [("review_opened", HEAD_MAIL)]),
+        # A request made without an account, in the head's name: the head is told; the head's
+        # own (logged in) is not.
+        (habilitations.RgcDesignationRequested(
+            organisation_id=ORG, rgc_designation_id=str(uuid.uuid4()),
+            person=_person("Yann", "yann@of.example"), requested_at=NOW),
+         [("rgc_designation_requested", HEAD_MAIL)]),
+        (habilitations.RgcDesignationRequested(
+            organisation_id=ORG, rgc_designation_id=str(uuid.uuid4()),
+            person=_person("Yann", "yann@of.example"), requested_by=HEAD, requested_at=NOW), []),
+        # An operator rejects a designation: the head is told why and how to request again.
+        (habilitations.RgcDesignationRejected(
+            organisation_id=ORG, rgc_designation_id=str(uuid.uuid4()),
+            person=_person("Yann", "yann@of.example"), reason="personne inconnue",
+            rejected_by=str(uuid.uuid4()), rejected_at=NOW),
+         [("rgc_designation_rejected", HEAD_MAIL)]),
+        # With neither an RGC nor a head account, a validated designation opens the head's.
+        (_account(str(uuid.uuid4()), "head", _person("Inès", HEAD_MAIL),
+                  rgc_designation_id=str(uuid.uuid4())),
+         [("head_account_opened", HEAD_MAIL)]),
         (_account(NEW_RGC, "rgc", _person("Nora", NEW_RGC_MAIL),
                   rgc_designation_id=str(uuid.uuid4())),
          [("rgc_account_created", NEW_RGC_MAIL)]),

@@ -58,6 +58,8 @@ SAMPLE: dict[str, object] = {
     "suspended_at": INSTANT,
     "vacated_at": INSTANT,
     "head_has_account": True,
+    "rejected_at": INSTANT,
+    "requested_at": INSTANT,
     "took_office_at": INSTANT,
     "year": 2026,
     "deadline_at": INSTANT,
@@ -98,6 +100,8 @@ VARIANTS: list[tuple[NotificationKind, dict[str, object]]] = [
         NotificationKind.RGC_POST_VACANT_HEAD_IN_CHARGE,
         {"vacancy_reason": "provisional_account_lapsed"},
     ),
+    (NotificationKind.RGC_DESIGNATION_REJECTED, {"role": "head"}),
+    (NotificationKind.RGC_DESIGNATION_REQUESTED, {"role": "head"}),
     (NotificationKind.SERVICE_ANNOUNCEMENT, {"effective_at": None}),
     (NotificationKind.ADHESION_EXPIRING, {"days_left": 0}),
     (NotificationKind.REVIEW_REMINDER, {"days_left": 1, "undecided_count": 1}),
@@ -296,3 +300,16 @@ def test_the_platform_address_is_in_the_footer_only_when_configured() -> None:
     assert "Kairos : https://kairos.example" in email.text
     assert 'href="https://kairos.example"' in email.html
     assert "https://" not in renderer.render(kind, sample(kind)).text
+
+
+def test_the_vacancy_email_to_a_head_without_an_account_names_what_kairos_lets_them_do() -> None:
+    """K10: the head without an account is not sent to France Travail with nothing to ask for;
+    the e-mail names the request Kairos takes without an account (SIRET, the head as declared)
+    and what France Travail then does."""
+    variables = sample(NotificationKind.RGC_POST_VACANT_HEAD_IN_CHARGE, head_has_account=False)
+    email = renderer.render(NotificationKind.RGC_POST_VACANT_HEAD_IN_CHARGE, variables)
+    for body in (email.text, " ".join(email.html.split())):
+        assert "demandez-le à France Travail" not in body
+        assert "Demander la désignation d'un RGC" in body
+        assert "SIRET" in body
+        assert "France Travail remet ses identifiants provisoires au nouveau RGC" in body

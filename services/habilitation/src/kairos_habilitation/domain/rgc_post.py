@@ -125,7 +125,14 @@ def may_manage_habilitations(post: RgcPost, account_id: str, role: Role) -> bool
 
     Only the holder of the RGC's rights may: the RGC in office, or the head while the post is
     vacant. Operators demand and flag (K10, K15) but never manage habilitations themselves.
+    The head who is also the RGC (K1) holds one account: its token says `rgc` until relieved.
     """
     if post.is_vacant:
-        return role is Role.HEAD and account_id == post.head_account_id
+        return is_the_head(post, account_id, role)
     return role is Role.RGC and account_id == post.rgc_account_id
+
+
+def is_the_head(post: RgcPost, account_id: str, role: Role) -> bool:
+    """Whether `account_id` is the organisation's head: its head account, acting as head — or
+    as RGC, when the head is also the RGC (K1: one person, one account holding both roles)."""
+    return role in {Role.HEAD, Role.RGC} and account_id == post.head_account_id

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 
 from kairos_habilitation.adapters import accounts, organisations
 from kairos_habilitation.adapters.organisations import Organisation
-from kairos_habilitation.domain.rgc_post import RgcPost, Role, may_manage_habilitations
+from kairos_habilitation.domain.rgc_post import (
+    RgcPost,
+    Role,
+    is_the_head,
+    may_manage_habilitations,
+)
 from kairos_habilitation.service_layer.context import HabilitationContext
 from kairos_shared.access_hours import refusal
 from kairos_shared.db import Connection
@@ -134,7 +139,7 @@ async def head_scope(
             "the head designates the RGC; operators may demand its revocation", title="Not the head"
         )
     scope = await _scope(context, connection, actor, organisation_id)
-    if actor.role is not Role.HEAD or scope.post.head_account_id != actor.account_id:
+    if not is_the_head(scope.post, actor.account_id, actor.role):
         raise forbidden("only the head of the organisation may do this", title="Not the head")
     return scope
 

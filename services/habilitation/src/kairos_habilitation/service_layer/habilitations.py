@@ -87,7 +87,14 @@ async def record(
     """The RGC habilitates a person (K11, K12); identity opens the account from the event."""
     now = context.clock.now()
     async with context.pool.acquire() as connection, connection.transaction():
-        await rights_holder_scope(context, connection, actor, organisation_id)
+        scope = await rights_holder_scope(context, connection, actor, organisation_id)
+        if str(new.role) == "head" and scope.post.head_account_id is not None:
+            raise conflict(
+                "the head of the organisation already has an account (its own habilitation, the "
+                "account France Travail opened, or the RGC's when the head is also the RGC): "
+                "one person, one account",
+                "already-habilitated",
+            )
         try:
             habilitation = rules.record_habilitation(
                 str(uuid.uuid4()), str(organisation_id), role=new.role, person=new.person,

@@ -11,7 +11,12 @@ import structlog
 
 from kairos_habilitation.adapters import accounts, organisations
 from kairos_habilitation.adapters.organisations import Organisation
-from kairos_habilitation.domain.rgc_post import VacancyReason, vacant_post
+from kairos_habilitation.domain.rgc_post import (
+    VacancyReason,
+    head_account_closed,
+    head_account_opened,
+    vacant_post,
+)
 from kairos_habilitation.service_layer import habilitations, rgc
 from kairos_schemas import identity as events
 from kairos_shared.db import Connection
@@ -29,11 +34,13 @@ async def adhesion_validated(connection: Connection, event: events.AdhesionValid
         id=organisation_id, legal_name=event.legal_name, zone=event.zone,
         head_first_name=head.first_name, head_last_name=head.last_name,
         head_function=head.function, head_email=head.email, status="active",
-        validated_at=event.validated_at, status_changed_at=event.validated_at,
+        validated_at=event.validated_at, status_changed_at=event.validated_at, siret=event.siret,
     )  # fmt: skip
     if not await organisations.insert_if_new(connection, organisation):
         return
-    post = vacant_post(event.organisation_id, event.validated_at)
+    # The head is also the RGC (K1): one account holds both roles, the head's from the start.
+    head_account = event.rgc_account_id if event.head_is_rgc else None
+    post = vacant_post(event.organisation_id, event.validated_at, head_account)
     await organisations.save_post(connection, post)
     held = await rgc.take_office(connection, post, event.rgc_account_id, event.validated_at)
     account = await accounts.get(connection, uuid.UUID(event.rgc_account_id))
@@ -77,14 +84,21 @@ async def _designated_rgc_account(
     account_id: uuid.UUID,
     now: datetime,
 ) -> None:
-    """The designated RGC's account exists: they take office, unless the head designated
-    someone else since or the post was filled meanwhile."""
+    """A validated designation's account exists: the head's account holds the RGC's rights
+    while the post is vacant; a new RGC takes office, unless a later designation was validated
+    since or the post was filled meanwhile."""
     designation = await organisations.designation_account_opened(
         connection, designation_id, account_id, now
     )
     post = await organisations.post(connection, organisation_id, for_update=True)
+    if designation is None or post is None:
+        log.warning("designated account of an unknown designation", designation=str(designation_id))
+        return
+    if designation.account_role == "head":
+        await organisations.save_post(connection, head_account_opened(post, str(account_id)))
+        return
     latest = await organisations.latest_designation_id(connection, organisation_id)
-    if designation is None or post is None or latest != designation_id or not post.is_vacant:
+    if latest != designation_id or not post.is_vacant:
         log.warning("designated RGC account does not take office", designation=str(designation_id))
         return
     await rgc.take_office(connection, post, str(account_id), now, str(designation_id))
@@ -99,6 +113,8 @@ async def rgc_account_lapsed(connection: Connection, event: events.RgcAccountLap
         return
     post = await organisations.post(connection, uuid.UUID(event.organisation_id), for_update=True)
     if post is not None and post.rgc_account_id == event.account_id:
-        await rgc.vacate(
+        vacant = await rgc.vacate(
             connection, post, VacancyReason.PROVISIONAL_ACCOUNT_LAPSED, event.lapsed_at, by=None
         )
+        if vacant.head_account_id == event.account_id:  # the head was also the RGC (K1)
+            await organisations.save_post(connection, head_account_closed(vacant))

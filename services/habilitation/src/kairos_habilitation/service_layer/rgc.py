@@ -1,22 +1,20 @@
-"""The RGC post (K10): the adhesion's RGC takes office, the head designates a successor (CGU
-§4.1: on the same terms), and the post falls vacant on departure, absence over 3 months,
-change of function, lapse of the RGC's provisional account or an operator's demand. While it
-is vacant the head holds the RGC's rights; `RgcPostVacated` says so, for the head to be told."""
+"""The RGC post (K10): the adhesion's RGC takes office, a successor once its designation is
+validated (service_layer.designations), and the post falls vacant on departure, absence over
+3 months, change of function, lapse of the RGC's provisional account or an operator's demand.
+While it is vacant the head holds the RGC's rights; `RgcPostVacated` says so, for the head to be
+told."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from kairos_habilitation.adapters import organisations
-from kairos_habilitation.adapters.organisations import RgcDesignation
 from kairos_habilitation.domain import rgc_post as rules
 from kairos_habilitation.domain.rgc_post import RgcPost, RgcPostError, VacancyReason
 from kairos_habilitation.service_layer.access import Actor, head_scope
 from kairos_habilitation.service_layer.context import SOURCE, HabilitationContext
 from kairos_schemas import habilitation as events
-from kairos_schemas import identity as identity_events
 from kairos_shared import outbox
 from kairos_shared.db import Connection
 from kairos_shared.problems import FieldError, Problem, invalid_fields
@@ -24,13 +22,6 @@ from kairos_shared.problems import FieldError, Problem, invalid_fields
 VACANCIES_BY_THE_HEAD = frozenset(
     {VacancyReason.DEPARTURE, VacancyReason.ABSENCE_OVER_3_MONTHS, VacancyReason.CHANGE_OF_FUNCTION}
 )
-
-
-@dataclass(frozen=True)
-class NewRgc:
-    first_name: str
-    last_name: str
-    email: str
 
 
 async def vacate(
@@ -73,7 +64,7 @@ async def take_office(
     return designation.post
 
 
-def _check_vacancy_reason(post: RgcPost, reason: VacancyReason | None) -> VacancyReason | None:
+def check_vacancy_reason(post: RgcPost, reason: VacancyReason | None) -> VacancyReason | None:
     if post.is_vacant:
         return None
     if reason not in VACANCIES_BY_THE_HEAD:
@@ -82,40 +73,6 @@ def _check_vacancy_reason(post: RgcPost, reason: VacancyReason | None) -> Vacanc
             [FieldError("reason", f"the RGC in office is relieved first: one of {allowed}")]
         )
     return reason
-
-
-async def designate(
-    context: HabilitationContext,
-    actor: Actor,
-    organisation_id: uuid.UUID,
-    person: NewRgc,
-    reason: VacancyReason | None,
-) -> RgcDesignation:
-    """The head designates a new RGC (CGU §4.1). An RGC in office is relieved at once (for
-    `reason`); the new one takes office when the identity service has created the account."""
-    now = context.clock.now()
-    async with context.pool.acquire() as connection, connection.transaction():
-        scope = await head_scope(context, connection, actor, organisation_id)
-        post = await organisations.post(connection, organisation_id, for_update=True)
-        assert post is not None  # the scope found it
-        vacancy = _check_vacancy_reason(post, reason)
-        if vacancy is not None:
-            await vacate(connection, post, vacancy, now, by=actor.account_id)
-        designation = RgcDesignation(
-            id=uuid.uuid4(), organisation_id=scope.organisation.id,
-            first_name=person.first_name, last_name=person.last_name, email=person.email,
-            designated_by=uuid.UUID(actor.account_id), designated_at=now,
-        )  # fmt: skip
-        await organisations.insert_designation(connection, designation)
-        event = events.RgcDesignated(
-            organisation_id=str(organisation_id), rgc_designation_id=str(designation.id),
-            person=identity_events.Person(
-                first_name=person.first_name, last_name=person.last_name, email=person.email
-            ),
-            designated_by=actor.account_id, designated_at=now,
-        )  # fmt: skip
-        await outbox.publish(connection, [event], source=SOURCE)
-    return designation
 
 
 async def relieve(

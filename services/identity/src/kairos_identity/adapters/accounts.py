@@ -33,6 +33,9 @@ class AccountRow:
     rgc_designation_id: uuid.UUID | None = None
     habilitation_suspended_at: datetime | None = None
     """Set while the holder's habilitation is suspended (K14): no session until reinstated."""
+    hand_over_by: uuid.UUID | None = None
+    """The operator who validated the account's designation and alone hands over its
+    provisional credentials (K10)."""
 
 
 def _account(row: asyncpg.Record) -> AccountRow:
@@ -60,14 +63,14 @@ async def insert(connection: Connection, account: AccountRow, *, now: datetime) 
         INSERT INTO account (id, organisation_id, role, login_id, first_name, last_name, email,
                              habilitation_id, rgc_designation_id, status, password_hash,
                              must_change_password, provisional_until, provisional_issued_at,
-                             created_at, credentials_retrieved_at)
+                             created_at, credentials_retrieved_at, hand_over_by)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14,
-                CASE WHEN $11::text IS NULL THEN NULL ELSE $14::timestamptz END)
+                CASE WHEN $11::text IS NULL THEN NULL ELSE $14::timestamptz END, $15)
         """,
         account.id, account.organisation_id, account.role, account.login_id,
         account.first_name, account.last_name, account.email, account.habilitation_id,
         account.rgc_designation_id, account.status, account.password_hash,
-        account.must_change_password, account.provisional_until, now,
+        account.must_change_password, account.provisional_until, now, account.hand_over_by,
     )  # fmt: skip
 
 

@@ -58,6 +58,11 @@ async def rgc_status(
     return status
 
 
+async def keep_as_head(connection: Connection, account_id: uuid.UUID) -> None:
+    """The account held both roles (K1): relieved as RGC, it remains the head's."""
+    await connection.execute("UPDATE account SET role = 'head' WHERE id = $1", account_id)
+
+
 async def disable(connection: Connection, account_id: uuid.UUID) -> None:
     await connection.execute("UPDATE account SET status = 'disabled' WHERE id = $1", account_id)
 

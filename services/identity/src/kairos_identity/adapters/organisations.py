@@ -41,6 +41,8 @@ class OrganisationRecord:
     terms_accepted_on: date
     requested_at: datetime
     access: OrganisationAccess
+    head_is_rgc: bool = False
+    """One person, one account holding both roles (K1): `rgc` is the head."""
 
 
 async def insert(connection: Connection, record: OrganisationRecord) -> None:
@@ -51,16 +53,16 @@ async def insert(connection: Connection, record: OrganisationRecord) -> None:
                 id, siret, nda, legal_name, street, postal_code, city, departement, zone,
                 head_first_name, head_last_name, head_function, head_email,
                 rgc_first_name, rgc_last_name, rgc_email,
-                terms_version, terms_accepted_on, status, requested_at)
+                terms_version, terms_accepted_on, status, requested_at, head_is_rgc)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                    $17, $18, $19, $20)
+                    $17, $18, $19, $20, $21)
             """,
             record.id, record.siret, record.nda, record.legal_name, record.street,
             record.postal_code, record.city, record.departement, record.zone,
             record.head.first_name, record.head.last_name, record.head.function, record.head.email,
             record.rgc.first_name, record.rgc.last_name, record.rgc.email,
             record.terms_version, record.terms_accepted_on, record.access.status.value,
-            record.requested_at,
+            record.requested_at, record.head_is_rgc,
         )  # fmt: skip
     except asyncpg.UniqueViolationError as error:
         raise DuplicateSiretError(record.siret) from error
@@ -93,6 +95,7 @@ def _from_row(row: asyncpg.Record) -> OrganisationRecord:
             row["access_expires_at"],
             frozenset(row["expiry_notices_sent"]),
         ),
+        head_is_rgc=row["head_is_rgc"],
     )
 
 

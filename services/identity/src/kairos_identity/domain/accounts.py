@@ -231,8 +231,8 @@ def has_ended(status: AccountStatus) -> bool:
 def credential_handlers(role: Role) -> frozenset[Role]:
     """Who in the account's own organisation may retrieve and hand over the provisional
     credentials of a `role` account (K11): the RGC, or the head, who holds the RGC's rights
-    while the post is vacant (K10). A new RGC is designated by the head on the same terms as
-    the first (CGU §4.1), so the head alone hands over an RGC's credentials."""
+    while the post is vacant (K10). Nobody for an RGC: a new RGC is designated on the same
+    terms as the first (CGU §4.1), its credentials handed over by the validating operator."""
     if role is Role.RGC:
-        return frozenset({Role.HEAD})
+        return frozenset()
     return frozenset({Role.RGC, Role.HEAD})

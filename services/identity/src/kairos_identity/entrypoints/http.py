@@ -49,7 +49,13 @@ class AdhesionBody(_Body):
     legal_name: str = Field(min_length=1, max_length=200)
     address: AddressBody
     head: HeadBody
-    rgc: PersonBody
+    rgc: PersonBody | None = Field(
+        default=None, description="the RGC; left out when the head is also the RGC"
+    )
+    head_is_rgc: bool = Field(
+        default=False,
+        description="the head is also the RGC: one person, one account holding both roles",
+    )
     terms: TermsBody
 
 
@@ -69,8 +75,11 @@ async def request_adhesion(body: AdhesionBody, context: Context) -> AdhesionCrea
             city=body.address.city,
             head=Contact(body.head.first_name, body.head.last_name, body.head.email,
                          body.head.function),
-            rgc=Contact(body.rgc.first_name, body.rgc.last_name, body.rgc.email),
+            rgc=None if body.rgc is None else Contact(
+                body.rgc.first_name, body.rgc.last_name, body.rgc.email
+            ),
             terms_version=body.terms.version, terms_accepted_on=body.terms.accepted_on,
+            head_is_rgc=body.head_is_rgc,
         ),
     )  # fmt: skip
     return AdhesionCreated(organisation_id=organisation_id, status="requested")
@@ -135,6 +144,17 @@ async def retrieve_provisional_credentials(
     """The RGC (or head) of the account's organisation retrieves a habilitated person's
     provisional credentials to hand them over — once (K11); a second call is refused (409)."""
     issued = await credentials.retrieve_provisional_credentials(context, claims, account_id)
+    return _credentials(issued, response)
+
+
+@router.get("/v1/rgc-designations/{designation_id}/provisional-credentials", tags=["accounts"])
+async def retrieve_designated_credentials(
+    designation_id: uuid.UUID, context: Context, claims: Operator, response: Response
+) -> ProvisionalCredentialsBody:
+    """The operator who validated an RGC designation (habilitation service) retrieves the
+    provisional credentials of the account it opened — the new RGC's, or the head's — to hand
+    them over, once (K6, K10); 404 for the moment it takes the account to open, 409 after."""
+    issued = await credentials.retrieve_designated_credentials(context, claims, designation_id)
     return _credentials(issued, response)
 
 

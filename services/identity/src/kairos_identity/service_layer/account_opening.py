@@ -1,7 +1,8 @@
 """Opening a personal account (K5, K6, K11): a generated login id, provisional credentials valid
 21 days for an RGC and 7 for anyone else, and an ``AccountCreated`` event that never carries
-them. The RGC of an adhesion and operators get their password at once; a habilitated person or
-a designated RGC gets theirs when the person who hands it over retrieves it."""
+them. The RGC of an adhesion and operators get their password at once; a habilitated person, or
+the account of a validated RGC designation, gets theirs when the person who hands it over (the
+RGC, or the validating operator) retrieves it."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ async def create_account(
     organisation_id: uuid.UUID | None,
     habilitation_id: uuid.UUID | None = None,
     rgc_designation_id: uuid.UUID | None = None,
+    hand_over_by: uuid.UUID | None = None,
     issue_password: bool = True,
 ) -> ProvisionalCredentials:
     """A provisional account (K6, K11) and its AccountCreated event, in the caller's
@@ -73,7 +75,7 @@ async def create_account(
         password_hash=context.hasher.hash(normalise_password(password)) if password else None,
         must_change_password=True, provisional_until=until, failed_logins=0,
         last_failed_login_at=None, habilitation_id=habilitation_id,
-        rgc_designation_id=rgc_designation_id,
+        rgc_designation_id=rgc_designation_id, hand_over_by=hand_over_by,
     )  # fmt: skip
     await accounts.insert(connection, row, now=now)
     created = events.AccountCreated(

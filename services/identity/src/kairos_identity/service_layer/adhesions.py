@@ -41,14 +41,32 @@ class AdhesionRequest:
     postal_code: str
     city: str
     head: Contact
-    rgc: Contact
+    rgc: Contact | None
     terms_version: str
     terms_accepted_on: date
+    head_is_rgc: bool = False
+    """One person, one account holding both roles (K1): no separate `rgc`."""
 
 
-def _checked(request: AdhesionRequest, today: date) -> tuple[Siret, Nda, str, str]:
+def _rgc_of(request: AdhesionRequest, errors: list[FieldError]) -> Contact:
+    """The RGC the adhesion names: its own, or the head when the head is also the RGC (K1)."""
+    if request.head_is_rgc:
+        if request.rgc is not None:
+            errors.append(FieldError("rgc", "leave it out when the head is also the RGC"))
+        head = request.head
+        return Contact(head.first_name, head.last_name, head.email)
+    if request.rgc is None:
+        errors.append(
+            FieldError("rgc", "name the RGC, or say the head is also the RGC (head_is_rgc)")
+        )
+        return Contact("", "", "")
+    return request.rgc
+
+
+def _checked(request: AdhesionRequest, today: date) -> tuple[Siret, Nda, str, str, Contact]:
     """Parse what the rules check, collecting every bad field before refusing (K1)."""
     errors: list[FieldError] = []
+    rgc = _rgc_of(request, errors)
     siret = nda = None
     departement = zone = ""
     try:
@@ -68,7 +86,7 @@ def _checked(request: AdhesionRequest, today: date) -> tuple[Siret, Nda, str, st
         errors.append(FieldError("terms.accepted_on", "terms cannot be accepted in the future"))
     if errors or siret is None or nda is None:
         raise invalid_fields(errors)
-    return siret, nda, departement, zone
+    return siret, nda, departement, zone, rgc
 
 
 def _head(contact: Contact) -> events.HeadOfOrganisation:
@@ -82,13 +100,14 @@ def _head(contact: Contact) -> events.HeadOfOrganisation:
 
 async def request_adhesion(context: IdentityContext, request: AdhesionRequest) -> uuid.UUID:
     now = context.clock.now()
-    siret, nda, departement, zone = _checked(request, now.date())
+    siret, nda, departement, zone, rgc = _checked(request, now.date())
     record = OrganisationRecord(
         id=uuid.uuid4(), siret=str(siret), nda=str(nda), legal_name=request.legal_name,
         street=request.street, postal_code=request.postal_code, city=request.city,
-        departement=departement, zone=zone, head=request.head, rgc=request.rgc,
+        departement=departement, zone=zone, head=request.head, rgc=rgc,
         terms_version=request.terms_version, terms_accepted_on=request.terms_accepted_on,
         requested_at=now, access=rules.OrganisationAccess(rules.OrganisationStatus.REQUESTED),
+        head_is_rgc=request.head_is_rgc,
     )  # fmt: skip
     event = events.AdhesionRequested(
         organisation_id=str(record.id), siret=record.siret, nda=record.nda,
@@ -96,9 +115,9 @@ async def request_adhesion(context: IdentityContext, request: AdhesionRequest) -
         address=events.PostalAddress(street=record.street, postal_code=record.postal_code,
                                      city=record.city),
         departement=departement, zone=zone,
-        head=_head(request.head), rgc=person_of(request.rgc),
+        head=_head(request.head), rgc=person_of(rgc),
         terms_version=record.terms_version, terms_accepted_on=record.terms_accepted_on,
-        requested_at=now,
+        requested_at=now, head_is_rgc=record.head_is_rgc,
     )  # fmt: skip
     async with context.pool.acquire() as connection, connection.transaction():
         try:
@@ -144,7 +163,8 @@ def _conflict(error: rules.OrganisationStateError) -> Problem:
 async def validate_adhesion(
     context: IdentityContext, organisation_id: uuid.UUID, operator_id: uuid.UUID
 ) -> ProvisionalCredentials:
-    """Open the organisation's access for 3 years and create its RGC's account (K2, K6)."""
+    """Open the organisation's access for 3 years and create its RGC's account (K2, K6) — the
+    head's too when the head is also the RGC: one account holding both roles (K1)."""
     now = context.clock.now()
     async with context.pool.acquire() as connection, connection.transaction():
         record = await _locked(connection, organisation_id)
@@ -164,6 +184,7 @@ async def validate_adhesion(
             head=_head(record.head), rgc=person_of(record.rgc),
             rgc_account_id=str(credentials.account_id), validated_at=now,
             validated_by=str(operator_id), access_expires_at=access.access_expires_at,
+            head_is_rgc=record.head_is_rgc,
         )  # fmt: skip
         await outbox.publish(connection, [validated], source=SOURCE)
     return credentials

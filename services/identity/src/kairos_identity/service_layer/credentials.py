@@ -1,13 +1,13 @@
 """Provisional credentials after an account exists: the RGC retrieves a habilitated person's
-once (K11), the head a designated RGC's (CGU §4.1), an operator resets anyone's (K7). The
-password is generated at that moment and only its hash is kept; the response is the one place
-it ever appears."""
+once (K11), the operator who validated an RGC designation the account it opened (CGU §4.1), an
+operator resets anyone's (K7). The password is generated at that moment and only its hash is
+kept; the response is the one place it ever appears."""
 
 from __future__ import annotations
 
 import uuid
 
-from kairos_identity.adapters import accounts
+from kairos_identity.adapters import accounts, habilitation_accounts
 from kairos_identity.adapters.accounts import AccountRow
 from kairos_identity.domain.accounts import Role, credential_handlers, provisional_deadline
 from kairos_identity.domain.passwords import normalise_password
@@ -35,49 +35,87 @@ async def _account(connection: Connection, account_id: uuid.UUID) -> AccountRow:
 
 def _same_organisation_manager(claims: AccessClaims, account: AccountRow) -> None:
     """Only the RGC (or the head, who holds the RGC's rights while the post is vacant, K10) of
-    the account's own organisation hands credentials over (K11); an RGC's, the head alone
-    (CGU §4.1); nobody their own."""
+    the account's own organisation hands a habilitated person's credentials over (K11); nobody
+    their own. A designated RGC's (or head's) are the validating operator's to hand over."""
     handlers = credential_handlers(Role(account.role))
     allowed = claims.role in handlers and claims.organisation_id == str(account.organisation_id)
+    if account.rgc_designation_id is not None or Role(account.role) is Role.RGC:
+        raise Problem(
+            status=403, title="Handed over by France Travail", type="forbidden",
+            detail="an RGC's (or a designated head's) provisional credentials are handed over "
+            "by the operator who validated the designation "
+            "(GET /v1/rgc-designations/{id}/provisional-credentials)",
+        )  # fmt: skip
     if not allowed or claims.account_id == str(account.id):
-        who = "the head" if handlers == {Role.HEAD} else "the RGC (or head)"
         raise Problem(
             status=403,
             title="Not your organisation's account",
             type="forbidden",
-            detail=f"only {who} of the account's organisation may retrieve its provisional "
-            "credentials",
+            detail="only the RGC (or head) of the account's organisation may retrieve its "
+            "provisional credentials",
         )
+
+
+async def _issue_once(
+    context: IdentityContext, connection: Connection, account: AccountRow
+) -> ProvisionalCredentials:
+    """The account's provisional password, generated now and shown once (K6, K11)."""
+    if await accounts.credentials_retrieved_at(connection, account.id) is not None:
+        raise Problem(
+            status=409,
+            title="Already retrieved",
+            type="credentials-already-retrieved",
+            detail="provisional credentials are shown once; an operator may reset the password "
+            "(POST /v1/accounts/{id}/password-reset)",
+        )
+    if account.status != "provisional" or account.provisional_until is None:
+        raise Problem(
+            status=409,
+            title="No provisional credentials",
+            type="invalid-state",
+            detail=f"the account is {account.status}",
+        )
+    password = new_provisional_password(
+        context, account.login_id, (account.first_name, account.last_name)
+    )
+    await accounts.issue_provisional_password(
+        connection, account.id, context.hasher.hash(normalise_password(password)),
+        now=context.clock.now(),
+    )  # fmt: skip
+    return ProvisionalCredentials(account.id, account.login_id, password, account.provisional_until)
 
 
 async def retrieve_provisional_credentials(
     context: IdentityContext, claims: AccessClaims, account_id: uuid.UUID
 ) -> ProvisionalCredentials:
-    now = context.clock.now()
     async with context.pool.acquire() as connection, connection.transaction():
         account = await _account(connection, account_id)
         _same_organisation_manager(claims, account)
-        if await accounts.credentials_retrieved_at(connection, account.id) is not None:
+        return await _issue_once(context, connection, account)
+
+
+async def retrieve_designated_credentials(
+    context: IdentityContext, operator: AccessClaims, designation_id: uuid.UUID
+) -> ProvisionalCredentials:
+    """The validating operator retrieves the provisional credentials of the account a
+    designation opened, once, to hand them over as for the first RGC (K6, K10)."""
+    async with context.pool.acquire() as connection, connection.transaction():
+        account_id = await habilitation_accounts.designated_rgc_account(connection, designation_id)
+        if account_id is None:
             raise Problem(
-                status=409,
-                title="Already retrieved",
-                type="credentials-already-retrieved",
-                detail="provisional credentials are shown once; ask an operator for a reset",
-            )
-        if account.status != "provisional" or account.provisional_until is None:
+                status=404, title="Account not opened yet", type="not-found",
+                detail=f"no account is open for designation {designation_id} yet: it opens "
+                "within moments of the validation; try again",
+                extensions={"retry_after_seconds": 1},
+            )  # fmt: skip
+        account = await _account(connection, account_id)
+        if account.hand_over_by is None or str(account.hand_over_by) != operator.account_id:
             raise Problem(
-                status=409,
-                title="No provisional credentials",
-                type="invalid-state",
-                detail=f"the account is {account.status}",
-            )
-        password = new_provisional_password(
-            context, account.login_id, (account.first_name, account.last_name)
-        )
-        await accounts.issue_provisional_password(
-            connection, account.id, context.hasher.hash(normalise_password(password)), now=now
-        )
-    return ProvisionalCredentials(account.id, account.login_id, password, account.provisional_until)
+                status=403, title="Not the validating operator", type="forbidden",
+                detail="only the operator who validated the designation hands over its "
+                "credentials",
+            )  # fmt: skip
+        return await _issue_once(context, connection, account)
 
 
 async def reset_password(

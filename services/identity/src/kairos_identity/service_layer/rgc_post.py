@@ -1,7 +1,8 @@
-"""What the RGC post's events do to accounts (K10), in the consumer's inbox transaction and
-naturally idempotent: the head designates a new RGC on the same terms as the first (CGU §4.1),
-who gets an RGC account with 21 days to log in (K6); a vacated post takes every right from the
-former RGC, whose account is disabled and sessions ended at once (K9)."""
+"""What the RGC post's events do to accounts (K10, K1), in the consumer's inbox transaction and
+naturally idempotent: a designation validated by an operator, on the same terms as the first RGC
+(CGU §4.1), opens the new RGC's account with 21 days to log in (K6), or the head's account; a
+vacated post takes every right from the former RGC, whose account is disabled and sessions
+ended at once (K9) — unless the former RGC is also the head: that account becomes the head's."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ log = structlog.get_logger(__name__)
 async def open_designated_rgc_account(
     context: IdentityContext, connection: Connection, event: habilitation_events.RgcDesignated
 ) -> None:
-    """The designated RGC's account, provisional for 21 days, announced by an AccountCreated
-    carrying the designation; the head retrieves its credentials once (no secret in events)."""
+    """The validated designation's account — a new RGC's, provisional for 21 days, or the
+    head's — announced by an AccountCreated carrying the designation; the operator who
+    validated it retrieves its credentials once (no secret in events)."""
     designation_id = uuid.UUID(event.rgc_designation_id)
     existing = await habilitation_accounts.designated_rgc_account(connection, designation_id)
     if existing is not None:
@@ -36,9 +38,11 @@ async def open_designated_rgc_account(
         connection, event.organisation_id, f"RGC designation {designation_id}"
     )
     person = Contact(event.person.first_name, event.person.last_name, event.person.email)
+    role = Role.HEAD if event.account_role == "head" else Role.RGC
+    hand_over_by = None if event.validated_by is None else uuid.UUID(event.validated_by)
     await create_account(
-        context, connection, person, Role.RGC,
-        organisation_id=organisation.id, rgc_designation_id=designation_id, issue_password=False,
+        context, connection, person, role, organisation_id=organisation.id,
+        rgc_designation_id=designation_id, hand_over_by=hand_over_by, issue_password=False,
     )  # fmt: skip
 
 
@@ -58,7 +62,12 @@ async def relieve_former_rgc(
     if has_ended(AccountStatus(status)):
         log.info("former RGC account already ended", account_id=str(account_id), status=status)
         return
-    await habilitation_accounts.disable(connection, account_id)
+    if event.head_account_id == event.former_rgc_account_id:
+        # The head was also the RGC (K1): the person keeps the head's account, and with it the
+        # RGC's rights while the post is vacant (K10); its next session says so.
+        await habilitation_accounts.keep_as_head(connection, account_id)
+    else:
+        await habilitation_accounts.disable(connection, account_id)
     await end_sessions(
         connection,
         [account_id],

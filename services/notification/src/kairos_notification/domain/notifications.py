@@ -41,6 +41,10 @@ class NotificationKind(StrEnum):
     ADHESION_RENEWED = "adhesion_renewed"
     # AccountCreated with role "rgc": the RGC; log in within 21 days (K6), no credential.
     RGC_ACCOUNT_CREATED = "rgc_account_created"
+    # Added: AccountCreated with role "head" for an RGC designation (K10): the head, whose
+    # account France Travail opened when the organisation had neither an RGC nor a head
+    # account; credentials from France Travail, the head holds the RGC's rights.
+    HEAD_ACCOUNT_OPENED = "head_account_opened"
     # ProvisionalAccessReminder: the holder (RGC, head or user), days before the lapse (K6).
     PROVISIONAL_ACCESS_REMINDER = "provisional_access_reminder"
     # AccountCreated with role "head" or "user": the holder; 7 days, credentials from the RGC.
@@ -61,6 +65,12 @@ class NotificationKind(StrEnum):
     HABILITATION_SUSPENDED = "habilitation_suspended"
     # RgcPostVacated: the head, who now holds the RGC's rights and designates a new RGC (K10).
     RGC_POST_VACANT_HEAD_IN_CHARGE = "rgc_post_vacant_head_in_charge"
+    # Added: RgcDesignationRequested made without an account, the head the adhesion declared:
+    # a request was made in their name; to be reported if it was not theirs (K10).
+    RGC_DESIGNATION_REQUESTED = "rgc_designation_requested"
+    # Added: RgcDesignationRejected, the head: an operator did not validate the designation;
+    # how to request again (K10).
+    RGC_DESIGNATION_REJECTED = "rgc_designation_rejected"
     # Added: RgcTookOffice, the head: who the RGC is now (K10), the end of a vacancy.
     RGC_TOOK_OFFICE = "rgc_took_office"
     # ReviewCampaignOpened: the RGC (K14).
@@ -118,6 +128,8 @@ VARIABLES: Mapping[str, str] = MappingProxyType(
         "vacated_at": "datetime (aware): when the RGC post became vacant",
         "head_has_account": "bool: whether the head has a Kairos account yet",
         "took_office_at": "datetime (aware): since when the RGC is in office",
+        "rejected_at": "datetime (aware): when an operator rejected the designation",
+        "requested_at": "datetime (aware): when the designation was requested",
         "year": "int: the review campaign's year",
         "deadline_at": "datetime (aware): the deadline of a review or a demand",
         "habilitation_count": "int: how many habilitations the review or the demand concerns",
@@ -178,6 +190,9 @@ REQUIRED_VARIABLES: Mapping[NotificationKind, frozenset[str]] = MappingProxyType
             *_PERSON, "vacancy_reason", "vacated_at", "head_has_account"
         ),
         _K.RGC_TOOK_OFFICE: _needs(*_PERSON, "rgc_name", "took_office_at"),
+        _K.RGC_DESIGNATION_REQUESTED: _needs(*_PERSON, "rgc_name", "role", "requested_at"),
+        _K.RGC_DESIGNATION_REJECTED: _needs(*_PERSON, "rgc_name", "role", "reason", "rejected_at"),
+        _K.HEAD_ACCOUNT_OPENED: _needs(*_PERSON, "provisional_until"),
         _K.REVIEW_OPENED: _needs(*_PERSON, "year", "deadline_at", "habilitation_count"),
         _K.REVIEW_REMINDER: _needs(*_PERSON, "deadline_at", "days_left", "undecided_count"),
         _K.REVIEW_OVERDUE: _needs(*_PERSON, "closed_at", "default_applied", "undecided_count"),

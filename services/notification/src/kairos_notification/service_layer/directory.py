@@ -29,19 +29,15 @@ async def learn(connection: Connection, event: Event) -> None:
             await recipients.organisation_validated(connection, KnownOrganisation(
                 uuid.UUID(event.organisation_id), event.legal_name, event.siret, event.zone,
                 Recipient(head.email, head.first_name, head.last_name),
-                uuid.UUID(event.rgc_account_id), None,
+                uuid.UUID(event.rgc_account_id),
+                uuid.UUID(event.rgc_account_id) if event.head_is_rgc else None,  # K1: one account
             ))  # fmt: skip
             await recipients.person_created(
                 connection, _person(event.rgc, event.rgc_account_id),
                 uuid.UUID(event.organisation_id), "rgc",
             )  # fmt: skip
         case identity_events.AccountCreated():
-            organisation = (
-                None if event.organisation_id is None else uuid.UUID(event.organisation_id)
-            )
-            await recipients.person_created(
-                connection, _person(event.person, event.account_id), organisation, event.role
-            )
+            await _account_created(connection, event)
         case habilitation_events.HabilitationRecorded():
             await recipients.habilitation_recorded(connection, Habilitated(
                 uuid.UUID(event.habilitation_id), uuid.UUID(event.organisation_id),
@@ -73,6 +69,16 @@ async def learn(connection: Connection, event: Event) -> None:
             await attendance.cancelled(connection, uuid.UUID(event.declaration_id))
         case _:
             return
+
+
+async def _account_created(connection: Connection, event: identity_events.AccountCreated) -> None:
+    organisation = None if event.organisation_id is None else uuid.UUID(event.organisation_id)
+    await recipients.person_created(
+        connection, _person(event.person, event.account_id), organisation, event.role
+    )
+    if event.role == "head" and organisation and event.rgc_designation_id is not None:
+        # opened by an operator, with no habilitation: the head holds the RGC's rights (K10)
+        await recipients.head_account(connection, organisation, uuid.UUID(event.account_id))
 
 
 _FACT: dict[type[Event], attendance.Fact] = {

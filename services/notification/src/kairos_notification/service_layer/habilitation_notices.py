@@ -74,6 +74,46 @@ async def _rgc_post_vacated(connection: Connection, event: Any) -> list[Notice]:
     ]
 
 
+@builds(events.RgcDesignationRequested)
+async def _rgc_designation_requested(connection: Connection, event: Any) -> list[Notice]:
+    """A request made without an account, in the head's name: the head the adhesion declared
+    is told, to report it if it was not theirs (K10). The head's own requests are not."""
+    organisation = await known_organisation(connection, event.organisation_id)
+    if organisation is None or event.requested_by is not None:
+        return []
+    named = f"{event.person.first_name} {event.person.last_name}"
+    return [
+        notice_for(
+            organisation,
+            Kind.RGC_DESIGNATION_REQUESTED,
+            organisation.head,
+            rgc_name=named,
+            role=event.account_role,
+            requested_at=event.requested_at,
+        )
+    ]
+
+
+@builds(events.RgcDesignationRejected)
+async def _rgc_designation_rejected(connection: Connection, event: Any) -> list[Notice]:
+    """The head is told the operator's reason, and how to request again (K10)."""
+    organisation = await known_organisation(connection, event.organisation_id)
+    if organisation is None:
+        return []
+    named = f"{event.person.first_name} {event.person.last_name}"
+    return [
+        notice_for(
+            organisation,
+            Kind.RGC_DESIGNATION_REJECTED,
+            organisation.head,
+            rgc_name=named,
+            role=event.account_role,
+            reason=event.reason,
+            rejected_at=event.rejected_at,
+        )
+    ]
+
+
 @builds(events.RgcTookOffice)
 async def _rgc_took_office(connection: Connection, event: Any) -> list[Notice]:
     """The head is told who the RGC now is (not when the adhesion's RGC first takes office:

@@ -100,6 +100,8 @@ async def _account_created(connection: Connection, event: Any) -> list[Notice]:
         uuid.UUID(event.account_id),
     )
     kind = Kind.RGC_ACCOUNT_CREATED if event.role == "rgc" else Kind.ACCOUNT_CREATED
+    if event.role == "head" and event.rgc_designation_id is not None:
+        kind = Kind.HEAD_ACCOUNT_OPENED  # opened by an operator: nobody could act (K10)
     return [notice_for(organisation, kind, who, provisional_until=event.provisional_until)]
 
 
