@@ -99,6 +99,35 @@ class AdhesionValidated(_OrganisationEvent):
     access_expires_at: datetime
 
 
+class AdhesionRejected(_OrganisationEvent):
+    """An operator rejected the adhesion request (K1), for `reason` (told to the head who
+    asked). The organisation never had access; its SIRET may apply again."""
+
+    event_type: ClassVar[str] = "fr.kairos.identity.adhesion-rejected.v1"
+
+    siret: str = Field(pattern=r"^\d{14}$")
+    legal_name: str
+    zone: Zone
+    head: HeadOfOrganisation
+    reason: str
+    rejected_at: datetime
+    rejected_by: str
+
+
+class AdhesionRequestExpired(_OrganisationEvent):
+    """The adhesion request waited its configured time (30 days by default) without a
+    decision (K1): it is closed, the head who asked is told, and the SIRET may apply again."""
+
+    event_type: ClassVar[str] = "fr.kairos.identity.adhesion-request-expired.v1"
+
+    siret: str = Field(pattern=r"^\d{14}$")
+    legal_name: str
+    zone: Zone
+    head: HeadOfOrganisation
+    requested_at: datetime
+    expired_at: datetime
+
+
 class AdhesionExpiring(_OrganisationEvent):
     """The organisation's access ends in `days_before` days unless renewed (K2 notice)."""
 

@@ -84,6 +84,8 @@ SAMPLE: dict[str, object] = {
     "reported_at": INSTANT,
     "summary": "Connexion suspecte",
     "description": "Un compte s'est connecté la nuit.\nJe l'ai signalé au responsable.",
+    "rejected_at": INSTANT,
+    "requested_at": INSTANT,
 }
 VARIANTS: list[tuple[NotificationKind, dict[str, object]]] = [
     *[

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from kairos_identity.adapters.organisations import Contact
@@ -58,9 +58,20 @@ class AdhesionCreated(BaseModel):
     status: str
 
 
-@router.post("/v1/organisations", status_code=201, tags=["organisations"])
-async def request_adhesion(body: AdhesionBody, context: Context) -> AdhesionCreated:
-    """An organisation asks to join (K1); an operator validates it later."""
+@router.post(
+    "/v1/organisations",
+    status_code=201,
+    tags=["organisations"],
+    responses={429: {"description": "too many requests from this address: see Retry-After"}},
+)
+async def request_adhesion(
+    body: AdhesionBody, context: Context, request: Request
+) -> AdhesionCreated:
+    """An organisation asks to join (K1); an operator validates or rejects it, or it expires
+    after the configured time. Refused (409) while a live adhesion (requested, active or
+    suspended) holds the SIRET; a rejected, expired or withdrawn one's SIRET may apply again.
+    Throttled per client address (429 with Retry-After)."""
+    client_address = request.client.host if request.client else "unknown"
     organisation_id = await adhesions.request_adhesion(
         context,
         adhesions.AdhesionRequest(
@@ -72,6 +83,7 @@ async def request_adhesion(body: AdhesionBody, context: Context) -> AdhesionCrea
             rgc=Contact(body.rgc.first_name, body.rgc.last_name, body.rgc.email),
             terms_version=body.terms.version, terms_accepted_on=body.terms.accepted_on,
         ),
+        client_address,
     )  # fmt: skip
     return AdhesionCreated(organisation_id=organisation_id, status="requested")
 
@@ -174,6 +186,18 @@ async def withdraw(
 ) -> AccessStatus:
     """Withdraw the organisation's access for good (K3)."""
     return await _change(context, organisation_id, claims, "withdraw", body.reason)
+
+
+@router.post("/v1/organisations/{organisation_id}/rejection", tags=["organisations"])
+async def reject(
+    organisation_id: uuid.UUID, body: ReasonBody, context: Context, claims: Operator
+) -> AccessStatus:
+    """An operator rejects a pending adhesion request (K1), with a reason e-mailed to the head
+    who asked; the SIRET may apply again."""
+    access = await adhesions.reject_adhesion(
+        context, organisation_id, uuid.UUID(claims.account_id), body.reason
+    )
+    return AccessStatus.of(organisation_id, access)
 
 
 @router.post("/v1/organisations/{organisation_id}/reinstatement", tags=["organisations"])

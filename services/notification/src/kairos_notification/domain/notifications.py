@@ -88,6 +88,11 @@ class NotificationKind(StrEnum):
     SERVICE_ANNOUNCEMENT = "service_announcement"
     # An RGC's incident report (§4.1.3), forwarded to the operators' mailbox.
     RGC_INCIDENT_REPORT = "rgc_incident_report"
+    # AdhesionRejected: the head named in the request; the reason, and that the SIRET may
+    # apply again (K1).
+    ADHESION_REJECTED = "adhesion_rejected"
+    # AdhesionRequestExpired: the head named in the request; it may apply again (K1).
+    ADHESION_REQUEST_EXPIRED = "adhesion_request_expired"
 
 
 VARIABLES: Mapping[str, str] = MappingProxyType(
@@ -143,6 +148,8 @@ VARIABLES: Mapping[str, str] = MappingProxyType(
         "reported_at": "datetime (aware): when the RGC reported the incident",
         "summary": "str: the incident report's title (one line)",
         "description": "str: the incident report's text, in the RGC's words",
+        "rejected_at": "datetime (aware): when an operator rejected the adhesion request",
+        "requested_at": "datetime (aware): when the adhesion was requested",
     }
 )
 """Every template variable and what it holds (the type the templates and filters expect)."""
@@ -205,6 +212,8 @@ REQUIRED_VARIABLES: Mapping[NotificationKind, frozenset[str]] = MappingProxyType
             "summary",
             "description",
         ),
+        _K.ADHESION_REJECTED: _needs(*_PERSON, "siret", "reason", "rejected_at"),
+        _K.ADHESION_REQUEST_EXPIRED: _needs(*_PERSON, "siret", "requested_at", "expired_at"),
     }
 )
 """The variables the templates of each kind use: all must be given (some may be None, see

@@ -40,6 +40,27 @@ async def _adhesion_validated(connection: Connection, event: Any) -> list[Notice
     ]
 
 
+@builds(identity_events.AdhesionRejected, identity_events.AdhesionRequestExpired)
+async def _adhesion_request_closed(connection: Connection, event: Any) -> list[Notice]:
+    """The head who asked is told the request was rejected or expired, and that the SIRET may
+    apply again (K1). The organisation was never validated, so never known here: the event
+    carries what the e-mail needs."""
+    del connection  # nothing to look up
+    head = event.head
+    who = Recipient(head.email, head.first_name, head.last_name)
+    variables: dict[str, Any] = {
+        "recipient_name": who.name, "organisation_name": event.legal_name, "zone": event.zone,
+        "siret": event.siret,
+    }  # fmt: skip
+    if isinstance(event, identity_events.AdhesionRejected):
+        kind = Kind.ADHESION_REJECTED
+        variables |= {"reason": event.reason, "rejected_at": event.rejected_at}
+    else:
+        kind = Kind.ADHESION_REQUEST_EXPIRED
+        variables |= {"requested_at": event.requested_at, "expired_at": event.expired_at}
+    return [Notice(kind, who, uuid.UUID(event.organisation_id), variables)]
+
+
 @builds(
     identity_events.AdhesionExpiring,
     identity_events.AdhesionExpired,
