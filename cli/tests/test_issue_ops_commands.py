@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kairos_devstack.platform import bearer
+from kairos_devstack.platform import PASSWORD, bearer
 from kairos_devstack.testing import valid_siret
 
 Kairos = Any  # the conftest's fixture types (test modules cannot import the conftest)
@@ -42,3 +42,23 @@ async def test_an_operator_rejects_an_adhesion_request(
     assert seen.json()["status"] == "rejected"
     again = await platform.identity_http.post("/v1/organisations", json=_adhesion(8201))
     assert again.status_code == 201, again.text  # the SIRET applies again
+
+
+async def test_an_operator_flags_an_account_compromised(
+    kairos: Kairos, cli_platform: CliPlatform
+) -> None:
+    platform = cli_platform.platform
+    organisation = await platform.organisation(8202)
+    with_token = {"KAIROS_OPERATOR_TOKEN": platform.operator_token}
+    flagged = await kairos(
+        "account", "compromised", organisation.rgc_account_id, "--reason", "hameçonnage",
+        cli_platform.urls[0], env=with_token,
+    )  # fmt: skip
+    assert flagged.exit_code == 0, flagged.output
+    assert "1 session(s) ended" in flagged.stdout
+    login = await platform.identity_http.post(
+        "/v1/sessions", json={"login_id": organisation.rgc_login_id, "password": PASSWORD}
+    )
+    assert login.json()["password_change_required"] is True
+    not_an_id = await kairos("account", "compromised", "42", "--reason", "xyz")
+    assert not_an_id.exit_code == 2

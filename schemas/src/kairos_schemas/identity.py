@@ -30,6 +30,7 @@ SessionEndReason = Literal[
     "habilitation_ended",
     "habilitation_suspended",
     "rgc_post_vacated",
+    "account_compromised",
 ]
 
 
@@ -257,6 +258,19 @@ class PasswordResetByOperator(_AccountEvent):
     reset_at: datetime
     reset_by: str
     provisional_until: datetime
+
+
+class AccountFlaggedCompromised(_AccountEvent):
+    """An operator flagged the account as compromised (K7, evidence of compromise): its
+    sessions ended (``SessionEnded``, reason ``account_compromised``) and its next login may
+    only set a new password."""
+
+    event_type: ClassVar[str] = "fr.kairos.identity.account-flagged-compromised.v1"
+
+    role: Role
+    reason: str
+    flagged_at: datetime
+    flagged_by: str
 
 
 class _SessionEvent(_AccountEvent):

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from kairos_identity.adapters.organisations import Contact
 from kairos_identity.domain.organisations import OrganisationAccess
 from kairos_identity.entrypoints.auth import AnySession, Context, FullSession, Operator
-from kairos_identity.service_layer import adhesions, credentials, sessions
+from kairos_identity.service_layer import adhesions, compromise, credentials, sessions
 from kairos_identity.service_layer.account_opening import ProvisionalCredentials
 
 router = APIRouter()
@@ -161,6 +161,23 @@ async def reset_password(
 
 class ReasonBody(_Body):
     reason: str = Field(min_length=3, max_length=500)
+
+
+class CompromiseFlag(BaseModel):
+    account_id: uuid.UUID
+    password_change_required: bool = True
+    sessions_ended: int
+
+
+@router.post("/v1/accounts/{account_id}/compromise", tags=["accounts"])
+async def flag_compromised(
+    account_id: uuid.UUID, body: ReasonBody, context: Context, claims: Operator
+) -> CompromiseFlag:
+    """An operator flags the account as compromised (K7): its sessions end at once, in every
+    service (``SessionEnded``), and its next login may only set a new password. When the
+    password itself may be known to an attacker, reset it instead (``password-reset``)."""
+    flagged = await compromise.flag_compromised(context, claims, account_id, body.reason)
+    return CompromiseFlag(account_id=flagged.account_id, sessions_ended=flagged.sessions_ended)
 
 
 async def _change(

@@ -18,3 +18,9 @@ CREATE TABLE adhesion_throttle (
     requests integer NOT NULL,
     last_request_at timestamptz NOT NULL
 );
+
+-- Evidence of compromise (K7): an operator flags an account; its sessions end and its next
+-- login may only set a new password. Kept for the record once the password is changed.
+ALTER TABLE account ADD COLUMN compromised_at timestamptz;
+ALTER TABLE account ADD COLUMN compromised_by uuid;
+ALTER TABLE account ADD COLUMN compromise_reason text CHECK (char_length(compromise_reason) <= 500);
