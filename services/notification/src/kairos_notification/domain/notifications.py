@@ -93,6 +93,9 @@ class NotificationKind(StrEnum):
     ADHESION_REJECTED = "adhesion_rejected"
     # AdhesionRequestExpired: the head named in the request; it may apply again (K1).
     ADHESION_REQUEST_EXPIRED = "adhesion_request_expired"
+    # ReviewCampaignClosed with "flag_to_operator" and undecided habilitations: the operators'
+    # mailbox, once per campaign, listing them; an operator answers with a demand (K14, K15).
+    REVIEW_FLAGS_TO_OPERATORS = "review_flags_to_operators"
 
 
 VARIABLES: Mapping[str, str] = MappingProxyType(
@@ -150,6 +153,9 @@ VARIABLES: Mapping[str, str] = MappingProxyType(
         "description": "str: the incident report's text, in the RGC's words",
         "rejected_at": "datetime (aware): when an operator rejected the adhesion request",
         "requested_at": "datetime (aware): when the adhesion was requested",
+        "organisation_id": "str: the organisation's id, for the operators' tools",
+        "flagged_habilitations": "list of {name, function, habilitation_id}: the habilitations "
+        "the review flagged to the operators",
     }
 )
 """Every template variable and what it holds (the type the templates and filters expect)."""
@@ -214,6 +220,14 @@ REQUIRED_VARIABLES: Mapping[NotificationKind, frozenset[str]] = MappingProxyType
         ),
         _K.ADHESION_REJECTED: _needs(*_PERSON, "siret", "reason", "rejected_at"),
         _K.ADHESION_REQUEST_EXPIRED: _needs(*_PERSON, "siret", "requested_at", "expired_at"),
+        _K.REVIEW_FLAGS_TO_OPERATORS: _needs(
+            "organisation_name",
+            "zone",
+            "siret",
+            "organisation_id",
+            "closed_at",
+            "flagged_habilitations",
+        ),
     }
 )
 """The variables the templates of each kind use: all must be given (some may be None, see
