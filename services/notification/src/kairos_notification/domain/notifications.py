@@ -96,6 +96,9 @@ class NotificationKind(StrEnum):
     # ReviewCampaignClosed with "flag_to_operator" and undecided habilitations: the operators'
     # mailbox, once per campaign, listing them; an operator answers with a demand (K14, K15).
     REVIEW_FLAGS_TO_OPERATORS = "review_flags_to_operators"
+    # AccountFlaggedCompromised: the holder (K7): sessions closed, a new password at the next
+    # login. Like PASSWORD_RESET, it does not name an organisation (operators have none).
+    ACCOUNT_COMPROMISED = "account_compromised"
 
 
 VARIABLES: Mapping[str, str] = MappingProxyType(
@@ -154,6 +157,7 @@ VARIABLES: Mapping[str, str] = MappingProxyType(
         "rejected_at": "datetime (aware): when an operator rejected the adhesion request",
         "requested_at": "datetime (aware): when the adhesion was requested",
         "organisation_id": "str: the organisation's id, for the operators' tools",
+        "flagged_at": "datetime (aware): when an operator flagged the account as compromised",
         "flagged_habilitations": "list of {name, function, habilitation_id}: the habilitations "
         "the review flagged to the operators",
     }
@@ -220,6 +224,7 @@ REQUIRED_VARIABLES: Mapping[NotificationKind, frozenset[str]] = MappingProxyType
         ),
         _K.ADHESION_REJECTED: _needs(*_PERSON, "siret", "reason", "rejected_at"),
         _K.ADHESION_REQUEST_EXPIRED: _needs(*_PERSON, "siret", "requested_at", "expired_at"),
+        _K.ACCOUNT_COMPROMISED: _needs("recipient_name", "zone", "flagged_at"),
         _K.REVIEW_FLAGS_TO_OPERATORS: _needs(
             "organisation_name",
             "zone",

@@ -149,3 +149,16 @@ async def _account_deadline(connection: Connection, event: Any) -> list[Notice]:
         case identity_events.AccountLapsed():
             return [notice_for(organisation, Kind.ACCOUNT_LAPSED, who, lapsed_at=event.lapsed_at)]
     return [notice_for(organisation, Kind.RGC_ACCOUNT_LAPSED, who, lapsed_at=event.lapsed_at)]
+
+
+@builds(identity_events.AccountFlaggedCompromised)
+async def _account_compromised(connection: Connection, event: Any) -> list[Notice]:
+    """The holder is told the sessions were closed and a new password is asked (K7)."""
+    organisation = await known_organisation(connection, event.organisation_id)
+    who = await person(connection, event.account_id)
+    if who is None:
+        return []
+    zone = organisation.zone if organisation is not None else "metropolitan"
+    variables = {"recipient_name": who.name, "zone": zone, "flagged_at": event.flagged_at}
+    organisation_id = organisation.id if organisation is not None else None
+    return [Notice(Kind.ACCOUNT_COMPROMISED, who, organisation_id, variables)]
