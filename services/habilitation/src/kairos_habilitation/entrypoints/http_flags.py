@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kairos_habilitation.adapters.flags import HabilitationFlag
 from kairos_habilitation.entrypoints.auth import Context, CurrentActor
@@ -24,7 +24,15 @@ class Which(StrEnum):
     all = "all"
 
 
-WhichQuery = Annotated[Which, Query(description="open flags only, or all of them")]
+class FlagQuery(BaseModel):
+    """The query string: ``status`` only (an unknown parameter is a 422, not ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Which = Field(Which.open, description="open flags only, or all of them")
+
+
+FlagParams = Annotated[FlagQuery, Query()]
 
 
 class FlagView(BaseModel):
@@ -66,11 +74,13 @@ class FlagList(BaseModel):
 async def all_flags(
     context: Context,
     actor: CurrentActor,
-    status: WhichQuery = Which.open,
+    query: FlagParams,
 ) -> FlagList:
     """Operators only: the review's flags of every organisation (K14)."""
-    found = await flags.listed(context, actor, None, open_only=status is Which.open)
-    return FlagList(organisation_id=None, status=status, flags=[FlagView.of(f) for f in found])
+    found = await flags.listed(context, actor, None, open_only=query.status is Which.open)
+    return FlagList(
+        organisation_id=None, status=query.status, flags=[FlagView.of(f) for f in found]
+    )
 
 
 @router.get("/v1/organisations/{organisation_id}/habilitation-flags")
@@ -78,10 +88,12 @@ async def organisation_flags(
     organisation_id: uuid.UUID,
     context: Context,
     actor: CurrentActor,
-    status: WhichQuery = Which.open,
+    query: FlagParams,
 ) -> FlagList:
     """Operators only: the review's flags of one organisation (K14)."""
-    found = await flags.listed(context, actor, organisation_id, open_only=status is Which.open)
+    open_only = query.status is Which.open
+    found = await flags.listed(context, actor, organisation_id, open_only=open_only)
     return FlagList(
-        organisation_id=str(organisation_id), status=status, flags=[FlagView.of(f) for f in found]
-    )
+        organisation_id=str(organisation_id), status=query.status,
+        flags=[FlagView.of(f) for f in found],
+    )  # fmt: skip
