@@ -62,7 +62,14 @@ CHECKS = [
     negative_data_rejection,
 ]
 # Operations that would take the organisation used for the real ids out of the game.
-_NOT_ON_THE_REAL_ORGANISATION = ("/suspension", "/withdrawal", "/vacancy", "/password-reset")
+# (/compromise would end the fuzzing RGC's sessions.)
+_NOT_ON_THE_REAL_ORGANISATION = (
+    "/suspension",
+    "/withdrawal",
+    "/vacancy",
+    "/password-reset",
+    "/compromise",
+)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

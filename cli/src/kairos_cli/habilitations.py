@@ -1,5 +1,7 @@
 """``kairos habilitations export ORG_ID``: an organisation's habilitations, with each holder's
-last login and the ``unused`` flag (K15), as CSV or JSON, from the habilitation service."""
+last login and the ``unused`` flag (K15), as CSV or JSON, from the habilitation service;
+``kairos habilitations flags`` lists the annual review's flags (K14) and ``kairos habilitations
+demand`` answers them with a demand (K15)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,11 @@ import json
 import uuid
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from kairos_cli.common import fail, guarded
+from kairos_cli.common import JsonOption, echo_json, fail, guarded
 from kairos_cli.http import (
     DEFAULT_HABILITATION_URL,
     DEFAULT_IDENTITY_URL,
@@ -82,3 +84,96 @@ def export(
     else:
         count = max(len(list(csv.reader(io.StringIO(text)))) - 1, 0)
     typer.echo(f"{count} habilitation(s) of {organisation} written to {output}", err=True)
+
+
+def _uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        fail(f"{value!r} is not {what} (a UUID)", 2)
+
+
+class FlagStatus(StrEnum):
+    open = "open"
+    all = "all"
+
+
+@app.command()
+@guarded
+def flags(
+    organisation: Annotated[
+        str | None,
+        typer.Option("--organisation", help="One organisation's id (default: every one)."),
+    ] = None,
+    status: Annotated[
+        FlagStatus, typer.Option("--status", help="Open flags only, or all.")
+    ] = FlagStatus.open,
+    identity_url: IdentityUrl = DEFAULT_IDENTITY_URL,
+    habilitation_url: HabilitationUrl = DEFAULT_HABILITATION_URL,
+    as_json: JsonOption = False,
+) -> None:
+    """The habilitations the annual review flagged to the operators (K14), the longest waiting
+    first: answer them with `kairos habilitations demand ORG_ID --flag FLAG_ID`."""
+    path = "/v1/habilitation-flags"
+    if organisation is not None:
+        path = f"/v1/organisations/{_uuid(organisation, 'an organisation id')}/habilitation-flags"
+    with service_client("identity", identity_url) as identity:
+        token = operator_token(identity)
+    with service_client("habilitation", habilitation_url) as habilitation:
+        response = habilitation.get(path, params={"status": status.value}, headers=bearer(token))
+        listing: dict[str, Any] = expect(response, 200).json()
+    if as_json:
+        echo_json(listing)
+        return
+    for flag in listing["flags"]:
+        demand = f" demand {flag['demand_id']}" if flag["demand_id"] else ""
+        typer.echo(
+            f"{flag['flag_id']}  {flag['status']:<8} {flag['flagged_at']}  "
+            f"organisation {flag['organisation_id']}  {flag['first_name']} {flag['last_name']}"
+            f" ({flag['function']}), habilitation {flag['habilitation_id']}{demand}"
+        )
+    typer.echo(f"{len(listing['flags'])} flag(s)", err=True)
+
+
+@app.command()
+@guarded
+def demand(
+    organisation_id: Annotated[str, typer.Argument(help="The organisation's id (a UUID).")],
+    *,
+    reason: Annotated[str, typer.Option("--reason", help="Why (told to the organisation).")],
+    flag: Annotated[
+        list[str] | None,
+        typer.Option("--flag", help="An open flag this demand answers (repeatable)."),
+    ] = None,
+    habilitation: Annotated[
+        list[str] | None,
+        typer.Option("--habilitation", help="Another habilitation to end (repeatable)."),
+    ] = None,
+    identity_url: IdentityUrl = DEFAULT_IDENTITY_URL,
+    habilitation_url: HabilitationUrl = DEFAULT_HABILITATION_URL,
+    as_json: JsonOption = False,
+) -> None:
+    """Demand that the organisation end habilitations (K15), answering the review's flags."""
+    organisation = _uuid(organisation_id, "an organisation id")
+    body = {
+        "kind": "end_habilitations",
+        "reason": reason,
+        "flag_ids": [str(_uuid(value, "a flag id")) for value in flag or []],
+        "habilitation_ids": [
+            str(_uuid(value, "a habilitation id")) for value in habilitation or []
+        ],
+    }
+    with service_client("identity", identity_url) as identity:
+        token = operator_token(identity)
+    with service_client("habilitation", habilitation_url) as service:
+        response = service.post(
+            f"/v1/organisations/{organisation}/demands", json=body, headers=bearer(token)
+        )
+        issued: dict[str, Any] = expect(response, 201).json()
+    if as_json:
+        echo_json(issued)
+        return
+    typer.echo(
+        f"demand {issued['demand_id']} issued to {organisation}: {len(issued['items'])} "
+        f"habilitation(s) to end before {issued['deadline']}"
+    )

@@ -10,7 +10,15 @@ import logging
 
 import typer
 
-from kairos_cli import dead_letters, designations, habilitations, operators, organisations, stack
+from kairos_cli import (
+    accounts,
+    dead_letters,
+    designations,
+    habilitations,
+    operators,
+    organisations,
+    stack,
+)
 from kairos_cli.configuration import config
 from kairos_cli.lag import lag
 from kairos_cli.reconcile import reconcile
@@ -29,6 +37,7 @@ app.add_typer(operators.app, name="operator")
 app.add_typer(organisations.app, name="organisation")
 app.add_typer(habilitations.app, name="habilitations")
 app.add_typer(designations.app, name="designations")
+app.add_typer(accounts.app, name="account")
 app.add_typer(dead_letters.app, name="dead-letters")
 app.command("lag")(lag)
 app.command("config")(config)

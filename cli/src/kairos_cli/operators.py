@@ -69,7 +69,8 @@ def password(
 ) -> None:
     """Replace an account's password (the provisional one first): prompted, never echoed.
 
-    At least 12 characters; the account's sessions end: log in again with the new one.
+    At least 15 characters, not a common or breached password; the account's sessions end:
+    log in again with the new one.
     """
     login_id = login_id or os.environ.get(LOGIN_ID_ENV) or typer.prompt("Login id", err=True)
     current = typer.prompt("Current (or provisional) password", hide_input=True, err=True)

@@ -1,5 +1,6 @@
-"""``kairos organisation validate|suspend|withdraw|reinstate ORG_ID``: the operator's decisions
-on an organisation's access (K2, K3), through the identity service's HTTP API."""
+"""``kairos organisation validate|reject|suspend|withdraw|reinstate ORG_ID``: the operator's
+decisions on an adhesion and an organisation's access (K1-K3), through the identity service's
+HTTP API."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from kairos_cli.http import (
 )
 
 app = typer.Typer(
-    help="Validate, suspend, withdraw or reinstate an organisation (operator).",
+    help="Validate, reject, suspend, withdraw or reinstate an organisation (operator).",
     no_args_is_help=True,
 )
 
@@ -80,6 +81,19 @@ def validate(
     typer.echo(f"provisional password (shown once): {issued['provisional_password']}")
     typer.echo(f"to be replaced before {issued['provisional_until']}")
     typer.echo("Hand these over to the RGC yourself; no e-mail carries them.")
+
+
+@app.command()
+@guarded
+def reject(
+    organisation_id: OrganisationId,
+    reason: Reason,
+    identity_url: IdentityUrl = DEFAULT_IDENTITY_URL,
+    as_json: JsonOption = False,
+) -> None:
+    """Reject a pending adhesion request (K1): the head who asked is e-mailed the reason; the
+    SIRET may apply again."""
+    _print_status(_post(identity_url, organisation_id, "rejection", {"reason": reason}), as_json)
 
 
 @app.command()

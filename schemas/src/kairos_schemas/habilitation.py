@@ -108,7 +108,8 @@ class HabilitationReinstated(_HabilitationEvent):
 
 
 class HabilitationFlagged(_HabilitationEvent):
-    """The habilitation is brought to the operators' attention (K14 default "flag", K15)."""
+    """The habilitation is brought to the operators' attention (K14 default "flag", K15):
+    listed to them (GET /v1/habilitation-flags) until a demand answers it."""
 
     event_type: ClassVar[str] = "fr.kairos.habilitation.habilitation-flagged.v1"
 
@@ -273,6 +274,8 @@ class OperatorDemandIssued(_OrganisationEvent):
     issued_by: str
     issued_at: datetime
     deadline: datetime
+    flag_ids: list[str] = Field(default_factory=list)
+    """The annual review's flags (HabilitationFlagged) this demand answers, if any (K14)."""
 
 
 class DemandOutcome(ContractModel):

@@ -30,6 +30,7 @@ SessionEndReason = Literal[
     "habilitation_ended",
     "habilitation_suspended",
     "rgc_post_vacated",
+    "account_compromised",
 ]
 
 
@@ -101,6 +102,35 @@ class AdhesionValidated(_OrganisationEvent):
     access_expires_at: datetime
     head_is_rgc: bool = False
     """The head is also the RGC (K1): `rgc_account_id` is the head's account too."""
+
+
+class AdhesionRejected(_OrganisationEvent):
+    """An operator rejected the adhesion request (K1), for `reason` (told to the head who
+    asked). The organisation never had access; its SIRET may apply again."""
+
+    event_type: ClassVar[str] = "fr.kairos.identity.adhesion-rejected.v1"
+
+    siret: str = Field(pattern=r"^\d{14}$")
+    legal_name: str
+    zone: Zone
+    head: HeadOfOrganisation
+    reason: str
+    rejected_at: datetime
+    rejected_by: str
+
+
+class AdhesionRequestExpired(_OrganisationEvent):
+    """The adhesion request waited its configured time (30 days by default) without a
+    decision (K1): it is closed, the head who asked is told, and the SIRET may apply again."""
+
+    event_type: ClassVar[str] = "fr.kairos.identity.adhesion-request-expired.v1"
+
+    siret: str = Field(pattern=r"^\d{14}$")
+    legal_name: str
+    zone: Zone
+    head: HeadOfOrganisation
+    requested_at: datetime
+    expired_at: datetime
 
 
 class AdhesionExpiring(_OrganisationEvent):
@@ -232,6 +262,19 @@ class PasswordResetByOperator(_AccountEvent):
     reset_at: datetime
     reset_by: str
     provisional_until: datetime
+
+
+class AccountFlaggedCompromised(_AccountEvent):
+    """An operator flagged the account as compromised (K7, evidence of compromise): its
+    sessions ended (``SessionEnded``, reason ``account_compromised``) and its next login may
+    only set a new password."""
+
+    event_type: ClassVar[str] = "fr.kairos.identity.account-flagged-compromised.v1"
+
+    role: Role
+    reason: str
+    flagged_at: datetime
+    flagged_by: str
 
 
 class _SessionEvent(_AccountEvent):

@@ -273,6 +273,8 @@ async def running_platform(
             database_url=urls["identity"], kafka_bootstrap_servers=kafka_bootstrap_servers,
             argon2_memory_kib=8 * 1024, argon2_time_cost=1,
             consumer_group_prefix=f"test-identity-{run}", consumer_offset_reset="latest",
+            # every adhesion of the tests comes from one address: not throttled here
+            adhesion_requests_free=100_000, adhesion_requests_lock_after=200_000,
         ),
         clock=clock,
     )  # fmt: skip

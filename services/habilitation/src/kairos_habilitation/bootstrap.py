@@ -15,6 +15,7 @@ from kairos_habilitation.config import HabilitationSettings
 from kairos_habilitation.domain.reviews import ReviewDefault, ReviewPolicy
 from kairos_habilitation.entrypoints import (
     http_demands,
+    http_flags,
     http_habilitations,
     http_reviews,
     http_rgc,
@@ -95,6 +96,7 @@ def create_app(
             http_rgc.router,
             http_reviews.router,
             http_demands.router,
+            http_flags.router,
         ],
         consumers=consumers,
         periodic=[  # independent rounds: one failing does not hold the others back

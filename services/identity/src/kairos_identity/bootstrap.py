@@ -18,7 +18,11 @@ from kairos_identity.config import IdentitySettings
 from kairos_identity.domain.throttling import LoginThrottlePolicy
 from kairos_identity.entrypoints.consumers import subscriptions
 from kairos_identity.entrypoints.http import router
-from kairos_identity.service_layer.context import IdentityContext, PoolHolder
+from kairos_identity.service_layer.context import (
+    IdentityContext,
+    PoolHolder,
+    adhesion_throttle_policy,
+)
 from kairos_identity.service_layer.deadlines import apply_deadlines
 from kairos_shared.access_hours import AccessCalendar, AccessHoursSettings
 from kairos_shared.clock import Clock, system_clock
@@ -56,6 +60,10 @@ def identity_context(
         signer=TokenSigner(signing_key(settings)),
         calendar=AccessCalendar(AccessHoursSettings().rules()),
         expiry_notice_days=settings.expiry_notice_days,
+        adhesion_request_validity=timedelta(days=settings.adhesion_request_validity_days),
+        adhesion_throttle=adhesion_throttle_policy(
+            settings.adhesion_requests_free, settings.adhesion_requests_lock_after
+        ),
         throttle=LoginThrottlePolicy(
             free_attempts=settings.login_free_attempts,
             max_delay=timedelta(seconds=settings.login_max_delay_seconds),

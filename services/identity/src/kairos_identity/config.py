@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from kairos_shared.settings import ServiceSettings
@@ -22,6 +22,14 @@ class IdentitySettings(ServiceSettings):
     """Notices before an organisation's 3-year access period ends (K2)."""
     deadlines_interval_seconds: float = 60.0
     """How often provisional-credential and adhesion deadlines are looked at (K2, K6)."""
+    adhesion_request_validity_days: int = Field(default=30, ge=1, le=365)
+    """A request left without an operator's decision this long expires; its SIRET may apply
+    again (K1)."""
+    adhesion_requests_free: int = Field(default=10, ge=1)
+    """Adhesion requests from one client address that go through at once; then each waits
+    (from a minute, doubling up to an hour)."""
+    adhesion_requests_lock_after: int = Field(default=30, ge=2)
+    """Requests from one address after which it waits a day (more than the free ones)."""
     login_free_attempts: int = 3
     """Failed logins allowed before each next attempt must wait (K8)."""
     login_max_delay_seconds: float = 30.0

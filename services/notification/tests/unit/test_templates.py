@@ -86,6 +86,14 @@ SAMPLE: dict[str, object] = {
     "reported_at": INSTANT,
     "summary": "Connexion suspecte",
     "description": "Un compte s'est connecté la nuit.\nJe l'ai signalé au responsable.",
+    "rejected_at": INSTANT,
+    "requested_at": INSTANT,
+    "organisation_id": "5d0c7f9e-3b1a-4c2e-9f0a-2b8c6d4e1a07",
+    "flagged_at": INSTANT,
+    "flagged_habilitations": [
+        {"name": "Fanny Martin", "function": "formatrice", "habilitation_id": "h-1"},
+        {"name": "Luc Petit", "function": "", "habilitation_id": "h-2"},
+    ],
 }
 VARIANTS: list[tuple[NotificationKind, dict[str, object]]] = [
     *[

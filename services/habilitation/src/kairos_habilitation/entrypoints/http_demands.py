@@ -30,6 +30,11 @@ class DemandBody(Body):
     deadline: AwareDatetime | None = Field(
         default=None, description="default: now + the configured demand period"
     )
+    flag_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=1000,
+        description="end_habilitations: open flags of the annual review this demand answers; "
+        "their habilitations are demanded ended too (GET .../habilitation-flags)",
+    )  # fmt: skip
 
 
 class JustificationBody(Body):
@@ -100,8 +105,11 @@ async def unjustified_habilitations(
 async def issue_demand(
     organisation_id: uuid.UUID, body: DemandBody, context: Context, actor: CurrentActor
 ) -> DemandView:
-    """Operators only: demand that habilitations end (K15) or that the RGC be revoked (K10)."""
-    request = DemandRequest(body.kind, body.habilitation_ids, body.reason, body.deadline)
+    """Operators only: demand that habilitations end (K15) or that the RGC be revoked (K10);
+    a demand to end habilitations may answer the annual review's flags (`flag_ids`, K14)."""
+    request = DemandRequest(
+        body.kind, body.habilitation_ids, body.reason, body.deadline, body.flag_ids
+    )
     return DemandView.of(await demands.issue(context, actor, organisation_id, request))
 
 

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from kairos_habilitation.adapters import demands, habilitations, organisations
+from kairos_habilitation.adapters import demands, flags, habilitations, organisations
 from kairos_habilitation.adapters.demands import DemandItem, StoredDemand
 from kairos_habilitation.domain.habilitations import EndReason, HabilitationStatus
 from kairos_habilitation.domain.rgc_post import VacancyReason
+from kairos_habilitation.service_layer import flags as flag_rules
 from kairos_habilitation.service_layer import habilitations as habilitation_steps
 from kairos_habilitation.service_layer import listing, rgc
 from kairos_habilitation.service_layer.access import (
@@ -47,6 +48,9 @@ class DemandRequest:
     habilitation_ids: Sequence[uuid.UUID]
     reason: str
     deadline: datetime | None = None
+    flag_ids: Sequence[uuid.UUID] = ()
+    """Flags of the annual review (K14) this demand answers: their habilitations are demanded
+    ended too, and each flag records the demand."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ async def issue(
         raise invalid_fields([FieldError("deadline", "must be in the future")])
     async with context.pool.acquire() as connection, connection.transaction():
         await reader_scope(context, connection, actor, organisation_id)
+        request = await _with_flagged(connection, organisation_id, request)
         items = await _items(connection, organisation_id, request)
         demand = StoredDemand(
             id=uuid.uuid4(), organisation_id=organisation_id, kind=request.kind,
@@ -92,15 +97,33 @@ async def issue(
             deadline=deadline,
         )  # fmt: skip
         await demands.insert(connection, demand, items)
+        await flags.answered(connection, request.flag_ids, demand.id)
         rgc_account = items[0].rgc_account_id
         issued = events.OperatorDemandIssued(
             organisation_id=str(organisation_id), demand_id=str(demand.id), kind=request.kind,
             habilitation_ids=[str(h) for h in request.habilitation_ids],
             rgc_account_id=None if rgc_account is None else str(rgc_account),
             reason=request.reason, issued_by=actor.account_id, issued_at=now, deadline=deadline,
+            flag_ids=[str(f) for f in request.flag_ids],
         )  # fmt: skip
         await outbox.publish(connection, [issued], source=SOURCE)
         return await _state(connection, demand)
+
+
+async def _with_flagged(
+    connection: Connection, organisation_id: uuid.UUID, request: DemandRequest
+) -> DemandRequest:
+    """The request with the habilitations of the flags it answers (K14, K15)."""
+    if not request.flag_ids:
+        return request
+    if request.kind != END_HABILITATIONS:
+        raise invalid_fields(
+            [FieldError("flag_ids", "a flag is answered by a demand to end habilitations")]
+        )
+    answered = await flag_rules.answerable(connection, organisation_id, request.flag_ids)
+    named = list(request.habilitation_ids)
+    named += [f.habilitation_id for f in answered if f.habilitation_id not in named]
+    return dataclasses.replace(request, habilitation_ids=named)
 
 
 async def _items(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from kairos_habilitation.adapters import habilitations
+from kairos_habilitation.adapters import flags, habilitations
 from kairos_habilitation.adapters import reviews as campaigns
 from kairos_habilitation.adapters.reviews import CampaignState, DueOrganisation, StoredCampaign
 from kairos_habilitation.domain import habilitations as habilitation_rules
@@ -129,6 +129,9 @@ async def _apply_default(
     now: datetime,
 ) -> list[Event]:
     if default is ReviewDefault.FLAG_TO_OPERATOR:
+        await flags.insert(
+            connection, uuid.UUID(habilitation_id), campaign.organisation_id, campaign.id, now
+        )  # listed to the operators from now on (K14)
         flagged = events.HabilitationFlagged(
             habilitation_id=habilitation_id, organisation_id=str(campaign.organisation_id),
             reason=OVERDUE, flagged_at=now,

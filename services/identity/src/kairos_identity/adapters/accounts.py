@@ -251,3 +251,20 @@ async def delete_sessions(
 async def delete_session(connection: Connection, session_id: uuid.UUID) -> bool:
     status = await connection.execute("DELETE FROM session WHERE id = $1", session_id)
     return status.endswith(" 1")
+
+
+async def flag_compromised(
+    connection: Connection, account_id: uuid.UUID, *, by: uuid.UUID, reason: str, at: datetime
+) -> None:
+    """The next login may only set a new password (K7); the current one still opens it."""
+    await connection.execute(
+        """
+        UPDATE account SET must_change_password = true, compromised_at = $2,
+                           compromised_by = $3, compromise_reason = $4
+        WHERE id = $1
+        """,
+        account_id,
+        at,
+        by,
+        reason,
+    )

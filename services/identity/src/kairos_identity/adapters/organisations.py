@@ -13,7 +13,7 @@ from kairos_shared.db import Connection
 
 
 class DuplicateSiretError(Exception):
-    """An adhesion already exists for this SIRET (K1: one adhesion per SIRET)."""
+    """A live adhesion (requested, active or suspended) already holds this SIRET (K1)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,16 @@ async def get(
     return None if row is None else _from_row(row)
 
 
+async def live_with_siret(connection: Connection, siret: str) -> OrganisationRecord | None:
+    """The live organisation (requested, active or suspended) holding `siret`, if any."""
+    row = await connection.fetchrow(
+        "SELECT * FROM organisation WHERE siret = $1"
+        " AND status IN ('requested', 'active', 'suspended')",
+        siret,
+    )
+    return None if row is None else _from_row(row)
+
+
 async def save_access(
     connection: Connection,
     organisation_id: uuid.UUID,
@@ -115,6 +125,25 @@ async def save_access(
     now: datetime,
     reason: str | None = None,
     validated_by: uuid.UUID | None = None,
+) -> None:
+    """Store the new access; DuplicateSiretError when it would make a second live organisation
+    of one SIRET (renewing an old adhesion after the SIRET applied again)."""
+    try:
+        await _update_access(
+            connection, organisation_id, access, now=now, reason=reason, validated_by=validated_by
+        )
+    except asyncpg.UniqueViolationError as error:
+        raise DuplicateSiretError(str(organisation_id)) from error
+
+
+async def _update_access(
+    connection: Connection,
+    organisation_id: uuid.UUID,
+    access: OrganisationAccess,
+    *,
+    now: datetime,
+    reason: str | None,
+    validated_by: uuid.UUID | None,
 ) -> None:
     await connection.execute(
         """

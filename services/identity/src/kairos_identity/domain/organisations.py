@@ -4,6 +4,12 @@ An adhesion request creates the organisation, *requested*. An operator's validat
 *active* for 3 years (K2); notices are due 90, 30 and 7 days before the end (configurable); at
 the end it is *expired* until an operator renews it. An operator may *suspend* an active
 organisation and reinstate it, or *withdraw* its access for good (K3, §8).
+
+A request is never left hanging: an operator may *reject* it (with a reason), and one still
+pending after a configured time (30 days by default) is *request_expired*. Only a *live*
+organisation (requested, active or suspended) holds its SIRET: once its request is rejected or
+expired, or its access expired or withdrawn, the same SIRET may apply again, as a new
+organisation, the old one's history kept (K1).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from enum import StrEnum
 
 ACCESS_YEARS = 3
 DEFAULT_EXPIRY_NOTICE_DAYS = (90, 30, 7)
+DEFAULT_REQUEST_VALIDITY = timedelta(days=30)
+"""How long an adhesion request waits for an operator's decision before it expires (K1)."""
 
 
 class OrganisationStatus(StrEnum):
@@ -24,6 +32,15 @@ class OrganisationStatus(StrEnum):
     SUSPENDED = "suspended"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
+    REJECTED = "rejected"
+    REQUEST_EXPIRED = "request_expired"
+
+
+LIVE_STATUSES = frozenset(
+    {OrganisationStatus.REQUESTED, OrganisationStatus.ACTIVE, OrganisationStatus.SUSPENDED}
+)
+"""The statuses that hold the organisation's SIRET: one live adhesion per SIRET (K1). Any other
+(rejected, request expired, access expired, withdrawn) lets the SIRET apply again."""
 
 
 class OrganisationStateError(ValueError):
@@ -89,6 +106,27 @@ def withdraw(access: OrganisationAccess) -> OrganisationAccess:
         OrganisationStatus.REQUESTED,
     )
     return dataclasses.replace(access, status=OrganisationStatus.WITHDRAWN)
+
+
+def reject(access: OrganisationAccess) -> OrganisationAccess:
+    """An operator turns the request down (K1); its SIRET may apply again."""
+    _require(access, "reject", OrganisationStatus.REQUESTED)
+    return dataclasses.replace(access, status=OrganisationStatus.REJECTED)
+
+
+def request_has_expired(
+    access: OrganisationAccess,
+    requested_at: datetime,
+    now: datetime,
+    validity: timedelta = DEFAULT_REQUEST_VALIDITY,
+) -> bool:
+    """Whether a request still waiting for a decision has waited its whole validity (K1)."""
+    return access.status is OrganisationStatus.REQUESTED and now >= requested_at + validity
+
+
+def expire_request(access: OrganisationAccess) -> OrganisationAccess:
+    _require(access, "expire the request of", OrganisationStatus.REQUESTED)
+    return dataclasses.replace(access, status=OrganisationStatus.REQUEST_EXPIRED)
 
 
 def has_expired(access: OrganisationAccess, now: datetime) -> bool:

@@ -1,9 +1,11 @@
 """Password policy (K7), provisional passwords (K6, K11) and the hashing port (K5).
 
 The policy follows NIST SP 800-63B-4 §3.1.1.2 and CNIL deliberation 2022-100: length is what
-counts (measured in Unicode characters after NFKC normalisation, at least 64 allowed), there is
-no composition rule, and a password is refused when it is common, tied to the service or to the
-person, or trivially guessable (one repeated group, a plain sequence). Problems are reported
+counts (measured in Unicode characters after NFKC normalisation: at least 15 for a password used
+alone, as every password here is, and at least 64 allowed), there is no composition rule, and a
+password is refused when it is common or breached (zxcvbn's common passwords and a breach corpus,
+:mod:`breached_passwords`, both checked offline), tied to the service or to the person, or
+trivially guessable (one repeated group, a plain sequence). Problems are reported
 all at once, each with a code and an English message that never repeats the password, since
 messages may be logged.
 
@@ -24,6 +26,7 @@ from zxcvbn.frequency_lists import (  # type: ignore[import-untyped]  # zxcvbn s
     FREQUENCY_LISTS,
 )
 
+from kairos_identity.domain.breached_passwords import breached_passwords
 from kairos_identity.domain.text_folding import ascii_letters, fold, name_words
 
 CONTEXT_WORDS: Final = frozenset(
@@ -39,6 +42,9 @@ by hand from a screen or a letter (K6). 55 symbols, so 16 of them carry about 92
 NIST_MIN_LENGTH_FLOOR: Final = 8
 NIST_MAX_LENGTH_FLOOR: Final = 64
 """NIST SP 800-63B-4: never fewer than 8 characters required, at least 64 allowed."""
+SINGLE_FACTOR_MIN_LENGTH: Final = 15
+"""NIST SP 800-63B-4 §3.1.1.2: at least 15 characters for a password used alone (8 only as part
+of multi-factor authentication, which this platform does not have)."""
 
 MIN_WORD_LENGTH: Final = 3
 """Shorter names, login ids and letter groups are too frequent inside words to be refused."""
@@ -113,9 +119,10 @@ def normalise_password(password: str) -> str:
 
 @functools.cache
 def _blocked_words() -> frozenset[str]:
-    """zxcvbn's 30 000 most common passwords (lowercase) and the context words."""
+    """zxcvbn's 30 000 most common passwords (lowercase), the breach corpus and the context
+    words."""
     common: list[str] = FREQUENCY_LISTS["passwords"]
-    return frozenset(word.casefold() for word in common) | CONTEXT_WORDS
+    return frozenset(word.casefold() for word in common) | breached_passwords() | CONTEXT_WORDS
 
 
 def _is_common(folded: str) -> bool:
@@ -177,8 +184,8 @@ def _contains_name(folded: str, names: Iterable[str]) -> bool:
 
 _CONTENT_MESSAGES: Final = {
     PasswordProblemCode.COMMON: (
-        "Password is too common: it is a well-known password or a word tied to this service, "
-        "possibly with digits or symbols added."
+        "Password is too common: it is a well-known or breached password or a word tied to this "
+        "service, possibly with digits or symbols added."
     ),
     PasswordProblemCode.CONTAINS_LOGIN_ID: "Password must not contain your login id.",
     PasswordProblemCode.CONTAINS_NAME: "Password must not contain your first or last name.",
@@ -209,10 +216,11 @@ def _content_problems(
 class PasswordPolicy:
     """Length bounds of the policy (K7); the other rules are fixed by NIST and CNIL guidance.
 
-    `min_length` may not go below NIST's floor of 8 and `max_length` below NIST's 64.
+    `min_length` defaults to NIST's 15 for a password used alone; it may not go below NIST's
+    floor of 8 (only for a password that is one factor of several) and `max_length` below 64.
     """
 
-    min_length: int = 12
+    min_length: int = SINGLE_FACTOR_MIN_LENGTH
     max_length: int = 128
 
     def __post_init__(self) -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from kairos_identity.adapters.organisations import Contact
 from kairos_identity.domain.organisations import OrganisationAccess
 from kairos_identity.entrypoints.auth import AnySession, Context, FullSession, Operator
-from kairos_identity.service_layer import adhesions, credentials, sessions
+from kairos_identity.service_layer import adhesions, compromise, credentials, sessions
 from kairos_identity.service_layer.account_opening import ProvisionalCredentials
 
 router = APIRouter()
@@ -64,9 +64,20 @@ class AdhesionCreated(BaseModel):
     status: str
 
 
-@router.post("/v1/organisations", status_code=201, tags=["organisations"])
-async def request_adhesion(body: AdhesionBody, context: Context) -> AdhesionCreated:
-    """An organisation asks to join (K1); an operator validates it later."""
+@router.post(
+    "/v1/organisations",
+    status_code=201,
+    tags=["organisations"],
+    responses={429: {"description": "too many requests from this address: see Retry-After"}},
+)
+async def request_adhesion(
+    body: AdhesionBody, context: Context, request: Request
+) -> AdhesionCreated:
+    """An organisation asks to join (K1); an operator validates or rejects it, or it expires
+    after the configured time. Refused (409) while a live adhesion (requested, active or
+    suspended) holds the SIRET; a rejected, expired or withdrawn one's SIRET may apply again.
+    Throttled per client address (429 with Retry-After)."""
+    client_address = request.client.host if request.client else "unknown"
     organisation_id = await adhesions.request_adhesion(
         context,
         adhesions.AdhesionRequest(
@@ -81,6 +92,7 @@ async def request_adhesion(body: AdhesionBody, context: Context) -> AdhesionCrea
             terms_version=body.terms.version, terms_accepted_on=body.terms.accepted_on,
             head_is_rgc=body.head_is_rgc,
         ),
+        client_address,
     )  # fmt: skip
     return AdhesionCreated(organisation_id=organisation_id, status="requested")
 
@@ -171,6 +183,23 @@ class ReasonBody(_Body):
     reason: str = Field(min_length=3, max_length=500)
 
 
+class CompromiseFlag(BaseModel):
+    account_id: uuid.UUID
+    password_change_required: bool = True
+    sessions_ended: int
+
+
+@router.post("/v1/accounts/{account_id}/compromise", tags=["accounts"])
+async def flag_compromised(
+    account_id: uuid.UUID, body: ReasonBody, context: Context, claims: Operator
+) -> CompromiseFlag:
+    """An operator flags the account as compromised (K7): its sessions end at once, in every
+    service (``SessionEnded``), and its next login may only set a new password. When the
+    password itself may be known to an attacker, reset it instead (``password-reset``)."""
+    flagged = await compromise.flag_compromised(context, claims, account_id, body.reason)
+    return CompromiseFlag(account_id=flagged.account_id, sessions_ended=flagged.sessions_ended)
+
+
 async def _change(
     context: Context, organisation_id: uuid.UUID, claims: Operator, step: str, reason: str | None
 ) -> AccessStatus:
@@ -194,6 +223,18 @@ async def withdraw(
 ) -> AccessStatus:
     """Withdraw the organisation's access for good (K3)."""
     return await _change(context, organisation_id, claims, "withdraw", body.reason)
+
+
+@router.post("/v1/organisations/{organisation_id}/rejection", tags=["organisations"])
+async def reject(
+    organisation_id: uuid.UUID, body: ReasonBody, context: Context, claims: Operator
+) -> AccessStatus:
+    """An operator rejects a pending adhesion request (K1), with a reason e-mailed to the head
+    who asked; the SIRET may apply again."""
+    access = await adhesions.reject_adhesion(
+        context, organisation_id, uuid.UUID(claims.account_id), body.reason
+    )
+    return AccessStatus.of(organisation_id, access)
 
 
 @router.post("/v1/organisations/{organisation_id}/reinstatement", tags=["organisations"])

@@ -17,6 +17,7 @@ from kairos_identity.service_layer.account_opening import (
     create_account,
     person_of,
 )
+from kairos_identity.service_layer.adhesion_throttle import admit
 from kairos_identity.service_layer.context import SOURCE, IdentityContext
 from kairos_identity.service_layer.sessions import end_sessions
 from kairos_schemas import Event
@@ -98,7 +99,12 @@ def _head(contact: Contact) -> events.HeadOfOrganisation:
     )
 
 
-async def request_adhesion(context: IdentityContext, request: AdhesionRequest) -> uuid.UUID:
+async def request_adhesion(
+    context: IdentityContext, request: AdhesionRequest, client_address: str
+) -> uuid.UUID:
+    """A new organisation, *requested* (K1); refused while a live adhesion holds the SIRET,
+    and throttled per client address."""
+    await admit(context, client_address)
     now = context.clock.now()
     siret, nda, departement, zone, rgc = _checked(request, now.date())
     record = OrganisationRecord(
@@ -123,13 +129,18 @@ async def request_adhesion(context: IdentityContext, request: AdhesionRequest) -
         try:
             await organisations.insert(connection, record)
         except organisations.DuplicateSiretError:
-            raise Problem(
-                status=409, title="Adhesion already exists", type="duplicate-adhesion",
-                detail=f"an adhesion already exists for SIRET {record.siret} (one per SIRET)",
-                errors=[FieldError("siret", "an adhesion already exists for this SIRET")],
-            ) from None  # fmt: skip
+            raise _siret_held(record.siret) from None
         await outbox.publish(connection, [event], source=SOURCE)
     return record.id
+
+
+def _siret_held(siret: str) -> Problem:
+    return Problem(
+        status=409, title="Adhesion already exists", type="duplicate-adhesion",
+        detail=f"a live adhesion (requested, active or suspended) already holds SIRET {siret}; "
+        "the SIRET may apply again once it is rejected, expired or withdrawn",
+        errors=[FieldError("siret", "a live adhesion already holds this SIRET")],
+    )  # fmt: skip
 
 
 async def organisation_for(
@@ -201,13 +212,38 @@ async def renew_access(
             access = rules.renew(record.access, now)
         except rules.OrganisationStateError as error:
             raise _conflict(error) from None
-        await organisations.save_access(connection, record.id, access, now=now)
+        try:
+            await organisations.save_access(connection, record.id, access, now=now)
+        except organisations.DuplicateSiretError:
+            raise _siret_held(record.siret) from None
         assert access.access_expires_at is not None
         renewed = events.AdhesionRenewed(
             organisation_id=str(record.id), renewed_at=now, renewed_by=str(operator_id),
             access_expires_at=access.access_expires_at,
         )  # fmt: skip
         await outbox.publish(connection, [renewed], source=SOURCE)
+    return access
+
+
+async def reject_adhesion(
+    context: IdentityContext, organisation_id: uuid.UUID, operator_id: uuid.UUID, reason: str
+) -> rules.OrganisationAccess:
+    """An operator turns a request down (K1), with a reason the head is told; the SIRET may
+    apply again."""
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        record = await _locked(connection, organisation_id)
+        try:
+            access = rules.reject(record.access)
+        except rules.OrganisationStateError as error:
+            raise _conflict(error) from None
+        await organisations.save_access(connection, record.id, access, now=now, reason=reason)
+        rejected = events.AdhesionRejected(
+            organisation_id=str(record.id), siret=record.siret, legal_name=record.legal_name,
+            zone=record.zone, head=_head(record.head), reason=reason, rejected_at=now,
+            rejected_by=str(operator_id),
+        )  # fmt: skip
+        await outbox.publish(connection, [rejected], source=SOURCE)
     return access
 
 

@@ -11,12 +11,27 @@ from typing import Protocol
 import asyncpg
 
 from kairos_identity.domain.accounts import ProvisionalValidity
-from kairos_identity.domain.organisations import DEFAULT_EXPIRY_NOTICE_DAYS
+from kairos_identity.domain.organisations import (
+    DEFAULT_EXPIRY_NOTICE_DAYS,
+    DEFAULT_REQUEST_VALIDITY,
+)
 from kairos_identity.domain.passwords import DEFAULT_PASSWORD_POLICY, PasswordHasher, PasswordPolicy
 from kairos_identity.domain.throttling import LoginThrottlePolicy
 from kairos_shared.access_hours import AccessCalendar
 from kairos_shared.clock import Clock
 from kairos_shared.tokens import TokenSigner, TokenVerifier
+
+
+def adhesion_throttle_policy(free: int, lock_after: int) -> LoginThrottlePolicy:
+    """Adhesion requests from one client address (K1): `free` go through at once, then each
+    waits from a minute, doubling up to an hour; from `lock_after` requests the address waits
+    a day. A quiet day starts the count again."""
+    return LoginThrottlePolicy(
+        free_attempts=free, base_delay=timedelta(minutes=1), max_delay=timedelta(hours=1),
+        lock_threshold=lock_after, lock_duration=timedelta(days=1),
+        failure_memory=timedelta(days=1),
+    )  # fmt: skip
+
 
 SOURCE = "/kairos/identity"
 """The CloudEvents source of every identity event."""
@@ -40,6 +55,12 @@ class IdentityContext:
     provisional_validity: ProvisionalValidity = field(default_factory=ProvisionalValidity)
     session_lifetime: timedelta = timedelta(hours=8)
     expiry_notice_days: tuple[int, ...] = DEFAULT_EXPIRY_NOTICE_DAYS
+    adhesion_request_validity: timedelta = DEFAULT_REQUEST_VALIDITY
+    """How long a request waits for an operator's decision before it expires (K1)."""
+    adhesion_throttle: LoginThrottlePolicy = field(
+        default_factory=lambda: adhesion_throttle_policy(10, 30)
+    )
+    """Adhesion requests per client address: the login throttle's rule, other limits."""
     dummy_hash: str = ""
     """A hash of a random secret, verified when a login id is unknown, so that an unknown
     login costs the same time as a wrong password (no account enumeration by timing)."""

@@ -6,7 +6,9 @@ One pass (:func:`apply_deadlines`) handles, each in its own transaction:
   days before), then the lapse itself once the deadline passed — an ``AccountLapsed`` event, or
   ``RgcAccountLapsed`` for an RGC, whose post becomes vacant (K10); its sessions end;
 - organisations' access: notices 90, 30 and 7 days before the 3-year period ends, then the end
-  (``AdhesionExpired``), which ends every session of the organisation.
+  (``AdhesionExpired``), which ends every session of the organisation;
+- adhesion requests left without a decision: closed after the configured time
+  (``AdhesionRequestExpired``, :mod:`adhesion_requests`), K1.
 
 Rows are claimed ``FOR UPDATE SKIP LOCKED``, so several replicas may run passes at once and
 each deadline is acted on once: its state change and its event commit together.
@@ -21,6 +23,8 @@ from kairos_identity.adapters import accounts
 from kairos_identity.domain import organisations as rules
 from kairos_identity.domain.accounts import Role
 from kairos_identity.domain.lapse_reminders import reminders_due
+from kairos_identity.service_layer.adhesion_requests import expire_pending_requests
+from kairos_identity.service_layer.adhesion_throttle import forget_quiet_addresses
 from kairos_identity.service_layer.context import SOURCE, IdentityContext
 from kairos_identity.service_layer.sessions import end_sessions
 from kairos_schemas import Event
@@ -46,6 +50,8 @@ async def apply_deadlines(context: IdentityContext) -> DeadlineReport:
         await _provisional_accounts(context, connection, report)
     async with context.pool.acquire() as connection, connection.transaction():
         await _organisation_access(context, connection, report)
+    report.events += await expire_pending_requests(context)  # K1: no request waits for ever
+    await forget_quiet_addresses(context)
     return report
 
 

@@ -98,6 +98,17 @@ class NotificationKind(StrEnum):
     SERVICE_ANNOUNCEMENT = "service_announcement"
     # An RGC's incident report (§4.1.3), forwarded to the operators' mailbox.
     RGC_INCIDENT_REPORT = "rgc_incident_report"
+    # AdhesionRejected: the head named in the request; the reason, and that the SIRET may
+    # apply again (K1).
+    ADHESION_REJECTED = "adhesion_rejected"
+    # AdhesionRequestExpired: the head named in the request; it may apply again (K1).
+    ADHESION_REQUEST_EXPIRED = "adhesion_request_expired"
+    # ReviewCampaignClosed with "flag_to_operator" and undecided habilitations: the operators'
+    # mailbox, once per campaign, listing them; an operator answers with a demand (K14, K15).
+    REVIEW_FLAGS_TO_OPERATORS = "review_flags_to_operators"
+    # AccountFlaggedCompromised: the holder (K7): sessions closed, a new password at the next
+    # login. Like PASSWORD_RESET, it does not name an organisation (operators have none).
+    ACCOUNT_COMPROMISED = "account_compromised"
 
 
 VARIABLES: Mapping[str, str] = MappingProxyType(
@@ -155,6 +166,12 @@ VARIABLES: Mapping[str, str] = MappingProxyType(
         "reported_at": "datetime (aware): when the RGC reported the incident",
         "summary": "str: the incident report's title (one line)",
         "description": "str: the incident report's text, in the RGC's words",
+        "rejected_at": "datetime (aware): when an operator rejected the adhesion request",
+        "requested_at": "datetime (aware): when the adhesion was requested",
+        "organisation_id": "str: the organisation's id, for the operators' tools",
+        "flagged_at": "datetime (aware): when an operator flagged the account as compromised",
+        "flagged_habilitations": "list of {name, function, habilitation_id}: the habilitations "
+        "the review flagged to the operators",
     }
 )
 """Every template variable and what it holds (the type the templates and filters expect)."""
@@ -219,6 +236,17 @@ REQUIRED_VARIABLES: Mapping[NotificationKind, frozenset[str]] = MappingProxyType
             "reported_at",
             "summary",
             "description",
+        ),
+        _K.ADHESION_REJECTED: _needs(*_PERSON, "siret", "reason", "rejected_at"),
+        _K.ADHESION_REQUEST_EXPIRED: _needs(*_PERSON, "siret", "requested_at", "expired_at"),
+        _K.ACCOUNT_COMPROMISED: _needs("recipient_name", "zone", "flagged_at"),
+        _K.REVIEW_FLAGS_TO_OPERATORS: _needs(
+            "organisation_name",
+            "zone",
+            "siret",
+            "organisation_id",
+            "closed_at",
+            "flagged_habilitations",
         ),
     }
 )

@@ -21,7 +21,10 @@ TOPICS = (identity.TOPIC, habilitation.TOPIC, declaration.TOPIC)
 
 def _handlers(context: NotificationContext, topic: str) -> dict[str, Handler]:
     async def handle(connection: Connection, event: Event, delivery: Delivery) -> None:
-        await on_event(connection, context.renderer, event, delivery, context.clock.now())
+        await on_event(
+            connection, context.renderer, event, delivery, context.clock.now(),
+            operators_mailbox=context.operators_mailbox,
+        )  # fmt: skip
 
     return {event_class.event_type: handle for event_class in REGISTRY.events(topic)}
 

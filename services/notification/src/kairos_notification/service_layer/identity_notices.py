@@ -40,6 +40,27 @@ async def _adhesion_validated(connection: Connection, event: Any) -> list[Notice
     ]
 
 
+@builds(identity_events.AdhesionRejected, identity_events.AdhesionRequestExpired)
+async def _adhesion_request_closed(connection: Connection, event: Any) -> list[Notice]:
+    """The head who asked is told the request was rejected or expired, and that the SIRET may
+    apply again (K1). The organisation was never validated, so never known here: the event
+    carries what the e-mail needs."""
+    del connection  # nothing to look up
+    head = event.head
+    who = Recipient(head.email, head.first_name, head.last_name)
+    variables: dict[str, Any] = {
+        "recipient_name": who.name, "organisation_name": event.legal_name, "zone": event.zone,
+        "siret": event.siret,
+    }  # fmt: skip
+    if isinstance(event, identity_events.AdhesionRejected):
+        kind = Kind.ADHESION_REJECTED
+        variables |= {"reason": event.reason, "rejected_at": event.rejected_at}
+    else:
+        kind = Kind.ADHESION_REQUEST_EXPIRED
+        variables |= {"requested_at": event.requested_at, "expired_at": event.expired_at}
+    return [Notice(kind, who, uuid.UUID(event.organisation_id), variables)]
+
+
 @builds(
     identity_events.AdhesionExpiring,
     identity_events.AdhesionExpired,
@@ -130,3 +151,16 @@ async def _account_deadline(connection: Connection, event: Any) -> list[Notice]:
         case identity_events.AccountLapsed():
             return [notice_for(organisation, Kind.ACCOUNT_LAPSED, who, lapsed_at=event.lapsed_at)]
     return [notice_for(organisation, Kind.RGC_ACCOUNT_LAPSED, who, lapsed_at=event.lapsed_at)]
+
+
+@builds(identity_events.AccountFlaggedCompromised)
+async def _account_compromised(connection: Connection, event: Any) -> list[Notice]:
+    """The holder is told the sessions were closed and a new password is asked (K7)."""
+    organisation = await known_organisation(connection, event.organisation_id)
+    who = await person(connection, event.account_id)
+    if who is None:
+        return []
+    zone = organisation.zone if organisation is not None else "metropolitan"
+    variables = {"recipient_name": who.name, "zone": zone, "flagged_at": event.flagged_at}
+    organisation_id = organisation.id if organisation is not None else None
+    return [Notice(Kind.ACCOUNT_COMPROMISED, who, organisation_id, variables)]

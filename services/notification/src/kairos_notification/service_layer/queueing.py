@@ -27,19 +27,29 @@ class Renderer(Protocol):
 
 
 async def on_event(
-    connection: Connection, renderer: Renderer, event: Event, delivery: Delivery, now: datetime
+    connection: Connection,
+    renderer: Renderer,
+    event: Event,
+    delivery: Delivery,
+    now: datetime,
+    *,
+    operators_mailbox: str | None = None,
 ) -> int:
-    """Apply `event` to the directory, then queue the e-mails it calls for; how many."""
+    """Apply `event` to the directory, then queue the e-mails it calls for (the operators'
+    mailbox's too, when given); how many."""
     await directory.learn(connection, event)
     trigger = (delivery.cloudevent.id, delivery.cloudevent.type)
-    queued = await _queue_or_park(connection, renderer, event, trigger, now)
+    queued = await _queue_or_park(
+        connection, renderer, event, trigger, now, operators_mailbox=operators_mailbox
+    )
     if isinstance(event, identity_events.AdhesionValidated):
         organisation_id = uuid.UUID(event.organisation_id)
         for event_id, event_type, data in await recipients.unpark(connection, organisation_id):
             parked = REGISTRY.event_class(event_type).model_validate_json(data)
             queued += await _queue_or_park(
-                connection, renderer, parked, (event_id, event_type), now
-            )
+                connection, renderer, parked, (event_id, event_type), now,
+                operators_mailbox=operators_mailbox,
+            )  # fmt: skip
     return queued
 
 
@@ -49,9 +59,11 @@ async def _queue_or_park(
     event: Event,
     trigger: tuple[str, str],
     now: datetime,
+    *,
+    operators_mailbox: str | None = None,
 ) -> int:
     try:
-        notices = await triggers.notices(connection, event)
+        notices = await triggers.notices(connection, event, operators_mailbox)
     except OrganisationNotKnownYetError as unknown:
         data = event.model_dump_json()
         await recipients.park(connection, trigger, unknown.organisation_id, data, now)

@@ -10,13 +10,20 @@ from kairos_notification.service_layer import (  # noqa: F401 - each module regi
     identity_notices,
 )
 from kairos_notification.service_layer.notices import BUILDERS, Notice
+from kairos_notification.service_layer.operator_notices import for_operators
 from kairos_schemas import Event
 from kairos_shared.db import Connection
 
 __all__ = ["Notice", "notices"]
 
 
-async def notices(connection: Connection, event: Event) -> list[Notice]:
-    """The e-mails `event` calls for (none for most events)."""
+async def notices(
+    connection: Connection, event: Event, operators_mailbox: str | None = None
+) -> list[Notice]:
+    """The e-mails `event` calls for (none for most events), and those of the operators'
+    mailbox when it is given."""
     builder = BUILDERS.get(type(event))
-    return [] if builder is None else await builder(connection, event)
+    found = [] if builder is None else await builder(connection, event)
+    if operators_mailbox is not None:
+        found += await for_operators(connection, event, operators_mailbox)
+    return found
