@@ -168,15 +168,18 @@ class _AccountEvent(Event):
 
 class AccountCreated(_AccountEvent):
     """A personal account exists with provisional credentials valid until `provisional_until`
-    (K6, K11): 21 days for an RGC, 7 for other accounts. The credentials themselves are shown
-    once to the operator or RGC who hands them over, never sent in an event."""
+    (K6, K11): 21 days for an RGC, 7 for other accounts, to the end of the last day in the OF's
+    zone. The credentials themselves are shown once to the operator or RGC who hands them over,
+    never sent in an event. `provisional_until` is null when they are issued later (a
+    habilitated person's, when the RGC retrieves them): their days run from then, and the
+    reminder before they lapse says until when."""
 
     event_type: ClassVar[str] = "fr.kairos.identity.account-created.v1"
 
     role: Role
     login_id: str
     person: Person
-    provisional_until: datetime
+    provisional_until: datetime | None = None
     habilitation_id: str | None = None
     rgc_designation_id: str | None = None
 

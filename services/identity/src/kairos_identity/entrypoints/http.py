@@ -85,6 +85,7 @@ class ProvisionalCredentialsBody(BaseModel):
 
 def _credentials(issued: ProvisionalCredentials, response: Response) -> ProvisionalCredentialsBody:
     response.headers["Cache-Control"] = "no-store"
+    assert issued.provisional_until is not None  # credentials shown have their deadline (K6)
     return ProvisionalCredentialsBody(
         account_id=issued.account_id,
         login_id=issued.login_id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from kairos_identity.adapters import accounts
+from kairos_identity.adapters import accounts, organisations
 from kairos_identity.adapters.accounts import AccountRow
 from kairos_identity.domain.accounts import Role, credential_handlers, provisional_deadline
 from kairos_identity.domain.passwords import normalise_password
@@ -53,6 +53,9 @@ def _same_organisation_manager(claims: AccessClaims, account: AccountRow) -> Non
 async def retrieve_provisional_credentials(
     context: IdentityContext, claims: AccessClaims, account_id: uuid.UUID
 ) -> ProvisionalCredentials:
+    """The credentials, shown once to whoever hands them over (K11). A habilitated person's 7
+    days run from now, to the end of the last one in the organisation's zone; an RGC's 21 run
+    from the designation (K6)."""
     now = context.clock.now()
     async with context.pool.acquire() as connection, connection.transaction():
         account = await _account(connection, account_id)
@@ -64,20 +67,27 @@ async def retrieve_provisional_credentials(
                 type="credentials-already-retrieved",
                 detail="provisional credentials are shown once; ask an operator for a reset",
             )
-        if account.status != "provisional" or account.provisional_until is None:
+        if account.status != "provisional":
             raise Problem(
                 status=409,
                 title="No provisional credentials",
                 type="invalid-state",
                 detail=f"the account is {account.status}",
             )
+        until = account.provisional_until
+        if until is None or Role(account.role) is not Role.RGC:  # a user's 7 days start now
+            zone = await organisations.zone_of(connection, account.organisation_id)
+            until = provisional_deadline(
+                Role(account.role), now, context.provisional_validity, zone
+            )
         password = new_provisional_password(
             context, account.login_id, (account.first_name, account.last_name)
         )
         await accounts.issue_provisional_password(
-            connection, account.id, context.hasher.hash(normalise_password(password)), now=now
-        )
-    return ProvisionalCredentials(account.id, account.login_id, password, account.provisional_until)
+            connection, account.id, context.hasher.hash(normalise_password(password)), now=now,
+            provisional_until=until,
+        )  # fmt: skip
+    return ProvisionalCredentials(account.id, account.login_id, password, until)
 
 
 async def reset_password(
@@ -96,7 +106,8 @@ async def reset_password(
                 detail=f"the account is {account.status}: it cannot be reset",
             )
         role = Role(account.role)
-        until = provisional_deadline(role, now, context.provisional_validity)
+        zone = await organisations.zone_of(connection, account.organisation_id)
+        until = provisional_deadline(role, now, context.provisional_validity, zone)
         password = new_provisional_password(
             context, account.login_id, (account.first_name, account.last_name)
         )

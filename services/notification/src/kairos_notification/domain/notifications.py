@@ -210,7 +210,7 @@ REQUIRED_VARIABLES: Mapping[NotificationKind, frozenset[str]] = MappingProxyType
 """The variables the templates of each kind use: all must be given (some may be None, see
 :data:`VARIABLES`)."""
 
-NULLABLE_VARIABLES = frozenset({"recipient_name", "effective_at"})
+NULLABLE_VARIABLES = frozenset({"recipient_name", "effective_at", "provisional_until"})
 """The variables whose value may be None (the templates then leave them out)."""
 
 
