@@ -4,15 +4,17 @@ first version, whenever it comes, and says when the first version was declared."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import httpx
 
 from kairos_devstack.testing import read_records
 from kairos_schemas import declaration as contracts
+from kairos_shared.access_hours import AccessCalendar, OpeningRules
 
 Platform = Any  # kairos_devstack.platform.Platform (test modules cannot import the conftest)
 SESSION = {"action_number": "84_AF_0000031415", "session_number": "84_SE_0000092653"}
@@ -129,3 +131,36 @@ async def test_a_correction_keeps_the_lateness_of_the_first_version(platform: Pl
         (1, False),
         (2, False),
     ]
+
+
+async def test_the_lateness_reports_days_are_the_ofs_zones(platform: Platform) -> None:
+    """La Réunion is UTC+4: a declaration at 01:30 there on 3 March is 2 March in UTC. With
+    hours configured round the clock, the report of 3 March counts it, that of 2 March not."""
+    always = AccessCalendar(OpeningRules(time(0), time(23, 59), frozenset(range(7))))
+    for app, name in ((platform.identity, "identity"), (platform.declaration, "declaration")):
+        setattr(app.state, name, dataclasses.replace(getattr(app.state, name), calendar=always))
+    organisation = await platform.organisation(seed=743, postal_code="97400")
+    _, token = await platform.active_holder(organisation, "due743@of.example")
+    platform.clock.set(datetime(2026, 3, 2, 21, 30, tzinfo=UTC))  # 01:30 on 3 March there
+    token = await platform.relogin(token)
+    session = {**SESSION, "starts_on": "2026-02-02", "ends_on": "2026-06-30", "weekly_hours": 35}
+    base = f"/v1/organisations/{organisation.id}"
+
+    async def registered() -> httpx.Response | None:
+        response = await post(platform, token, f"{base}/sessions", session)
+        return response if response.status_code == 201 else None
+
+    await platform.eventually(registered)
+    entry = {"session": SESSION, "trainee_id": "4300001A", "entered_on": "2026-02-27"}
+    assert (await post(platform, token, f"{base}/entries", entry)).status_code == 201
+
+    async def report(since: str, until: str) -> list[dict[str, Any]]:
+        answer = await platform.declaration_http.get(
+            f"{base}/lateness?since={since}&until={until}", headers=bearer(token)
+        )
+        assert answer.status_code == 200, answer.text
+        kinds: list[dict[str, Any]] = answer.json()["kinds"]
+        return kinds
+
+    assert await report("2026-03-03", "2026-03-04") == [{"kind": "entry", "declared": 1, "late": 1}]
+    assert await report("2026-03-02", "2026-03-03") == []
