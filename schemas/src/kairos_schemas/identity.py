@@ -233,6 +233,21 @@ class PasswordResetByOperator(_AccountEvent):
     provisional_until: datetime
 
 
+class ProvisionalCredentialsReissued(_AccountEvent):
+    """A lapsed account (K6) whose habilitation is still active got new provisional credentials
+    from its organisation's RGC (or head while the post is vacant): it is no longer lapsed, but
+    provisional again until `provisional_until` (7 days, to the end of the last day in the OF's
+    zone). Services that refused the lapsed account accept it again (the password itself is
+    shown once to `reissued_by`, never sent)."""
+
+    event_type: ClassVar[str] = "fr.kairos.identity.provisional-credentials-reissued.v1"
+
+    role: Role
+    reissued_at: datetime
+    reissued_by: str
+    provisional_until: datetime
+
+
 class _SessionEvent(_AccountEvent):
     session_id: str
 

@@ -296,3 +296,30 @@ def test_the_platform_address_is_in_the_footer_only_when_configured() -> None:
     assert "Kairos : https://kairos.example" in email.text
     assert 'href="https://kairos.example"' in email.html
     assert "https://" not in renderer.render(kind, sample(kind)).text
+
+
+def test_the_lapse_email_says_the_rgc_reissues_credentials_for_7_days() -> None:
+    """K6: a person whose credentials lapsed, habilitation still active, gets new ones from the
+    RGC (or the head while the post is vacant): the e-mail says so, and nothing else to ask."""
+    written = renderer.render(
+        NotificationKind.ACCOUNT_LAPSED, sample(NotificationKind.ACCOUNT_LAPSED)
+    )
+    for body in (written.text, written.html):
+        flat = " ".join(body.split())
+        assert "Votre habilitation reste valable" in flat
+        assert "peut vous remettre de nouveaux identifiants provisoires dans Kairos" in flat
+        assert "tant que le poste de RGC est vacant" in flat
+        assert "valables 7 jours" in flat
+    assert "France Travail" not in written.text.split("Cordialement")[0]  # nothing to ask them
+
+
+@pytest.mark.parametrize(
+    "kind", [NotificationKind.ACCOUNT_CREATED, NotificationKind.RGC_ACCOUNT_CREATED]
+)
+def test_an_account_whose_credentials_come_later_is_told_its_days_run_from_then(
+    kind: NotificationKind,
+) -> None:
+    written = renderer.render(kind, sample(kind, provisional_until=None))
+    days = "7" if kind is NotificationKind.ACCOUNT_CREATED else "21"
+    for body in (written.text, written.html):
+        assert f"vous avez {days} jours, jusqu'à la fin du {days}e jour" in " ".join(body.split())

@@ -139,6 +139,23 @@ async def retrieve_provisional_credentials(
     return _credentials(issued, response)
 
 
+@router.post(
+    "/v1/accounts/{account_id}/provisional-credentials",
+    status_code=201,
+    tags=["accounts"],
+    responses={409: {"description": "the account is not lapsed, or is an RGC's (designate anew)"}},
+)
+async def reissue_provisional_credentials(
+    account_id: uuid.UUID, context: Context, claims: FullSession, response: Response
+) -> ProvisionalCredentialsBody:
+    """The RGC (or the head while the RGC post is vacant) of the account's organisation gets
+    new provisional credentials for a person whose first ones lapsed unused while the
+    habilitation is still active (K6): shown once, to hand over; valid 7 days again, to the
+    end of the last day in the organisation's zone. The account is no longer lapsed."""
+    issued = await credentials.reissue_lapsed_credentials(context, claims, account_id)
+    return _credentials(issued, response)
+
+
 @router.post("/v1/accounts/{account_id}/password-reset", status_code=201, tags=["accounts"])
 async def reset_password(
     account_id: uuid.UUID, context: Context, claims: Operator, response: Response

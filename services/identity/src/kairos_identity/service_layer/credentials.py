@@ -132,3 +132,43 @@ async def reset_password(
             connection, [account.id], reason="password_reset", now=now, organisation_id=org
         )
     return ProvisionalCredentials(account.id, account.login_id, password, until)
+
+
+async def reissue_lapsed_credentials(
+    context: IdentityContext, claims: AccessClaims, account_id: uuid.UUID
+) -> ProvisionalCredentials:
+    """New provisional credentials for a person whose first ones lapsed unused (K6) while the
+    habilitation is still active (an ended one disables the account): shown once to the RGC
+    (or head while the post is vacant) who hands them over, valid 7 days again from now, to
+    the end of the last one in the organisation's zone. The account is provisional again and a
+    ``ProvisionalCredentialsReissued`` event lifts the lapse in the other services."""
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        account = await _account(connection, account_id)
+        _same_organisation_manager(claims, account)
+        role = Role(account.role)
+        if role is Role.RGC:
+            raise Problem(
+                status=409, title="An RGC is designated anew", type="invalid-state",
+                detail="a lapsed RGC's post is vacant: the head designates an RGC (PUT"
+                f" /v1/organisations/{account.organisation_id}/rgc), who gets a new account",
+            )  # fmt: skip
+        zone = await organisations.zone_of(connection, account.organisation_id)
+        until = provisional_deadline(role, now, context.provisional_validity, zone)
+        password = new_provisional_password(
+            context, account.login_id, (account.first_name, account.last_name)
+        )
+        password_hash = context.hasher.hash(normalise_password(password))
+        if not await accounts.reissue_lapsed(connection, account.id, password_hash, now, until):
+            raise Problem(
+                status=409, title="Not lapsed", type="invalid-state",
+                detail=f"the account is {account.status}: only credentials that lapsed unused"
+                " are reissued (a disabled account's habilitation has ended)",
+            )  # fmt: skip
+        org = None if account.organisation_id is None else str(account.organisation_id)
+        reissued = events.ProvisionalCredentialsReissued(
+            account_id=str(account.id), organisation_id=org, role=role.value, reissued_at=now,
+            reissued_by=claims.account_id, provisional_until=until,
+        )  # fmt: skip
+        await outbox.publish(connection, [reissued], source=SOURCE)
+    return ProvisionalCredentials(account.id, account.login_id, password, until)
