@@ -296,13 +296,13 @@ async def suspensions(t: Tenants, cycles: int) -> tuple[Figures, Figures]:
 
 
 async def rgc_lapses(platform: ProcessPlatform, soak: Soak, count: int) -> Figures:
-    """``count`` OFs validated whose RGC never logs in; 21 days later, until the declaration
+    """``count`` OFs validated whose RGC never logs in; past their 21st day, until the declaration
     service knows each lapse."""
     figures = Figures()
     issued = await asyncio.gather(*(soak.validated_organisation(10_000 + n) for n in range(count)))
     accounts = [uuid.UUID(str(rgc["account_id"])) for rgc in issued]
     offset_file = platform.endpoints().clock_offset_file
-    move_clock(offset_file, timedelta(days=21, hours=1))
+    move_clock(offset_file, timedelta(days=22))  # past the end of the 21st day (K6)
     offset = OffsetClock(offset_file).offset()
     seen: dict[uuid.UUID, float] = {}
     connection = await asyncpg.connect(platform.database_url("declaration"))

@@ -34,12 +34,19 @@ async def test_the_whole_story_from_adhesion_to_the_head_told_it_holds_the_rgc_r
     assert [(mail.kind, mail.recipient.split(".", 1)[0]) for mail in result.mails] == [
         ("rgc_account_created", "paul"),  # the RGC, after the operator's validation
         ("account_created", "fanny"),  # the habilitated trainer
+        ("rgc_post_vacant_head_in_charge", "ines"),  # the head, when the first RGC left
         ("rgc_post_vacant_head_in_charge", "ines"),  # the head, on day 21
         ("rgc_post_vacant_head_in_charge", "jeanne"),  # the other OF's head, without an account
         ("rgc_account_created", "lea"),  # its new RGC, after the operator's validation
     ]
+    departure, day_21 = result.mails[-2:]
+    assert "départ de l'organisme du RGC" in departure.text
+    assert "compte du RGC non activé dans les 21 jours" in day_21.text
+    assert [line for line in told if line.startswith("17.")] == [
+        f"17. The post is vacant; e-mail to the head: « {day_21.subject} »"
+    ]
     for mail in result.mails:
-        assert mail.subject
+        assert "Organisme de démonstration" in mail.subject  # read back from the SMTP sink
         assert "Organisme de démonstration" in mail.html
         assert "Organisme de démonstration" in mail.text
         assert not [secret for secret in result.secrets_shown if secret in mail.text + mail.html]

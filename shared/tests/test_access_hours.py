@@ -425,3 +425,38 @@ def test_open_means_a_working_day_within_hours_and_no_closure(scenario: Scenario
         assert wall.weekday() < 5
         assert wall.date() not in national_and_local
         assert not any(closure.covers(instant, zone) for closure in calendar.rules.closures)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios())
+def test_an_open_day_is_one_on_which_the_zone_opens_at_some_instant(scenario: Scenario) -> None:
+    """`is_open_day` and `next_open_day` (a deadline's day, K18) agree with `next_opening`."""
+    calendar, zone = scenario.calendar, scenario.zone
+    day = scenario.instant.astimezone(zone.time_zone).date()
+    first_instant = local(zone, day, time(0))
+    opening_day = calendar.next_opening(first_instant, zone).astimezone(zone.time_zone).date()
+    assert calendar.is_open_day(day, zone) == (opening_day == day)
+    assert calendar.next_open_day(day, zone) == opening_day
+
+
+def test_a_closure_of_part_of_a_day_leaves_the_day_open() -> None:
+    day = date(2026, 3, 4)  # a Wednesday
+    mayotte = Zone.MAYOTTE
+    morning = Closure(local(mayotte, day, time(6)), local(mayotte, day, time(12)), "m")
+    evening = Closure(local(mayotte, day, time(12)), local(mayotte, day, time(18, 59)), "e")
+    calendar = AccessCalendar(OpeningRules(closures=(morning,)))
+    assert calendar.is_open_day(day, Zone.MAYOTTE)
+    closed = AccessCalendar(OpeningRules(closures=(morning, evening)))
+    assert closed.is_open_day(day, Zone.MAYOTTE)  # 18:59 to 19:00 is still open
+    assert closed.is_open_day(day, Zone.METROPOLITAN)
+    assert not K4.is_open_day(date(2026, 3, 7), Zone.METROPOLITAN)  # a Saturday
+    assert K4.next_open_day(date(2026, 3, 7), Zone.METROPOLITAN) == date(2026, 3, 9)
+
+
+def test_no_open_day_within_the_horizon_raises() -> None:
+    never = AccessCalendar(OpeningRules(weekdays=frozenset({5})))  # Saturdays only
+    with pytest.raises(NoOpeningError, match="no open day"):
+        AccessCalendar(
+            OpeningRules(closures=(Closure(utc(2026, 1, 1), utc(2028, 1, 1), "fermé"),))
+        ).next_open_day(date(2026, 3, 4), Zone.METROPOLITAN)
+    assert never.next_open_day(date(2026, 3, 4), Zone.METROPOLITAN) == date(2026, 3, 7)

@@ -55,7 +55,8 @@ def bootstrap(
     typer.echo(f"operator account created: login id {issued.login_id}")
     # Shown once, to the person who bootstraps (K6): the purpose of this command.
     typer.echo(f"provisional password (shown once): {issued.provisional_password}")
-    typer.echo(f"replace it before {issued.provisional_until.isoformat()}")
+    if issued.provisional_until is not None:  # always, for credentials issued at once (K6)
+        typer.echo(f"replace it before {issued.provisional_until.isoformat()}")
 
 
 @app.command()

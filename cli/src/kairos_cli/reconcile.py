@@ -43,7 +43,11 @@ _QUERIES = {
         "declaration",
         "SELECT account_id, organisation_id, took_office_at, vacated_at FROM rgc_term",
     ),
-    "lapsed_accounts": ("declaration", "SELECT account_id FROM lapsed_account"),
+    "lapsed_accounts": (
+        "declaration",  # lapsed unless credentials were reissued since (K6)
+        "SELECT account_id FROM lapsed_account"
+        " WHERE lapsed_at > coalesce(reissued_at, '-infinity')",
+    ),
     "recipient_organisations": (
         "notification",
         "SELECT id, rgc_account_id, head_account_id FROM recipient_organisation",

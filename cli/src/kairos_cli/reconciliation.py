@@ -21,7 +21,7 @@ from typing import Any
 
 Row = Mapping[str, Any]
 ORGANISATION_STATUSES = {"active", "suspended", "withdrawn", "expired"}
-_CLOSED_ACCOUNT = {"disabled", "lapsed"}  # an ended habilitation's account (a lapse is final too)
+_CLOSED_ACCOUNT = {"disabled", "lapsed"}  # an ended habilitation's account, or a lapsed one
 
 
 @dataclass(frozen=True, order=True)

@@ -8,7 +8,11 @@ correspondent, information meetings) by the session (`session/<action>/<session>
 Every declaration has a stable `declaration_id` and a `version`: a correction is the same event
 type with the next version (the whole declaration again, `correction_reason` set), a
 cancellation is `DeclarationCancelled` with the next version; nothing is ever overwritten (K20).
-`late` says whether it was declared after `due_by` (K18).
+`late` says whether it was declared after `due_by` (K18), judged on when the declaration was
+first declared (`first_declared_at`): a correction keeps the lateness of the first version,
+and its own time is its `declared_at`. `due_by` is never a day the OF's zone is closed (a
+weekend, a public holiday of the zone, a configured closure): such a due day moves to the
+zone's next open day.
 """
 
 from datetime import date, datetime
@@ -65,8 +69,17 @@ class _Declaration(Event):
     declared_by: str
     declared_at: datetime
     due_by: date
-    late: bool
+    late: bool = Field(
+        description="declared after `due_by`, in the OF's zone: judged on `first_declared_at`, so"
+        " a correction keeps the lateness of the first version (K18)"
+    )
     correction_reason: str | None = None
+    first_declared_at: datetime | None = Field(
+        default=None,
+        description="when the declaration's first version was declared, what `late` is judged"
+        " on; this version's own time is `declared_at` (absent from events published before"
+        " it was added)",
+    )
 
     def partition_key(self) -> str:
         return f"session/{self.session.action_number}/{self.session.session_number}"

@@ -202,15 +202,18 @@ class _AccountEvent(Event):
 
 class AccountCreated(_AccountEvent):
     """A personal account exists with provisional credentials valid until `provisional_until`
-    (K6, K11): 21 days for an RGC, 7 for other accounts. The credentials themselves are shown
-    once to the operator or RGC who hands them over, never sent in an event."""
+    (K6, K11): 21 days for an RGC, 7 for other accounts, to the end of the last day in the OF's
+    zone. The credentials themselves are shown once to the operator or RGC who hands them over,
+    never sent in an event. `provisional_until` is null when they are issued later (a
+    habilitated person's, when the RGC retrieves them): their days run from then, and the
+    reminder before they lapse says until when."""
 
     event_type: ClassVar[str] = "fr.kairos.identity.account-created.v1"
 
     role: Role
     login_id: str
     person: Person
-    provisional_until: datetime
+    provisional_until: datetime | None = None
     habilitation_id: str | None = None
     rgc_designation_id: str | None = None
 
@@ -275,6 +278,21 @@ class AccountFlaggedCompromised(_AccountEvent):
     reason: str
     flagged_at: datetime
     flagged_by: str
+
+
+class ProvisionalCredentialsReissued(_AccountEvent):
+    """A lapsed account (K6) whose habilitation is still active got new provisional credentials
+    from its organisation's RGC (or head while the post is vacant): it is no longer lapsed, but
+    provisional again until `provisional_until` (7 days, to the end of the last day in the OF's
+    zone). Services that refused the lapsed account accept it again (the password itself is
+    shown once to `reissued_by`, never sent)."""
+
+    event_type: ClassVar[str] = "fr.kairos.identity.provisional-credentials-reissued.v1"
+
+    role: Role
+    reissued_at: datetime
+    reissued_by: str
+    provisional_until: datetime
 
 
 class _SessionEvent(_AccountEvent):

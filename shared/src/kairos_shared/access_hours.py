@@ -183,6 +183,33 @@ class AccessCalendar:
             )
         return found
 
+    def is_open_day(self, day: date, zone: Zone) -> bool:
+        """Whether ``zone`` opens at some instant of its local ``day``: an opening weekday, no
+        public holiday, and configured closures that leave some of its hours open. A deadline
+        (K18) never falls on a day that is not."""
+        if not self._is_opening_day(day, zone):
+            return False
+        candidate, closes_at = self._hours(day, zone)
+        while candidate < closes_at:
+            closure = self._closure_at(candidate, zone)
+            if closure is None:
+                return True
+            candidate = closure.ends_at.astimezone(UTC)  # strictly later: a closure is jumped once
+        return False
+
+    def next_open_day(self, day: date, zone: Zone) -> date:
+        """``day`` itself when ``zone`` opens on it (:meth:`is_open_day`), else the first open
+        day after it. Raises :class:`NoOpeningError` if none within :data:`SEARCH_HORIZON`."""
+        candidate = day
+        while candidate < day + SEARCH_HORIZON:
+            if self.is_open_day(candidate, zone):
+                return candidate
+            candidate += timedelta(days=1)
+        raise NoOpeningError(
+            f"no open day for {zone} within {SEARCH_HORIZON.days} days of {day.isoformat()}:"
+            " check the weekdays and closures"
+        )
+
     def _closed_because(
         self, moment: datetime, day: date, zone: Zone
     ) -> tuple[ClosedReason, str] | None:

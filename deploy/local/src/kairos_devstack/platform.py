@@ -152,12 +152,14 @@ class Platform:
         self.clock.advance(by)
         self.operator_token = await self.relogin(self.operator_token)
 
-    async def organisation(self, seed: int, *, activate_rgc: bool = True) -> Organisation:
+    async def organisation(
+        self, seed: int, *, activate_rgc: bool = True, postal_code: str = "69002"
+    ) -> Organisation:
         """An adhesion validated by the operator, its RGC logged in, and the organisation
-        known here (through AdhesionValidated)."""
+        known here (through AdhesionValidated); `postal_code` places it in its zone (K4)."""
         body = {
             "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
-            "address": {"street": "1 place Bellecour", "postal_code": "69002", "city": "Lyon"},
+            "address": {"street": "1 place Bellecour", "postal_code": postal_code, "city": "Lyon"},
             "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
                      "email": f"ines.roux.{seed}@of.example"},
             "rgc": {"first_name": "Paul", "last_name": f"Rgc{seed}",

@@ -10,7 +10,7 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -198,6 +198,7 @@ class Mail:
     subject: str
     text: str
     html: str
+    notification_id: str = ""
 
 
 class Mailbox:
@@ -211,10 +212,15 @@ class Mailbox:
         self.sink = sink
         self.operator = operator
 
-    async def received(self, address: str, kind: str) -> Mail:
+    async def received(self, address: str, kind: str, *, besides: Collection[str] = ()) -> Mail:
+        """The first e-mail of `kind` sent to `address` (other than the notifications
+        `besides`), as the SMTP sink received it."""
+
         async def sent() -> dict[str, Any] | None:
             log = await self.operator.get(f"/v1/notifications?email={address}", self.notification)
             for entry in log["notifications"]:
+                if entry["notification_id"] in besides:
+                    continue
                 if entry["kind"] == kind and entry["status"] == "failed":
                     raise StoryError(f"the {kind} e-mail to {address} failed: {entry}")
                 if entry["kind"] == kind and entry["status"] == "sent":
@@ -225,15 +231,17 @@ class Mailbox:
 
         async def delivered() -> dict[str, Any] | None:
             listing = expect(await self.sink.get("/api/v1/messages?limit=500"), 200)
-            # By Message-ID, which is the notification's id (a folded subject may not read
-            # back exactly as it was written).
+            # By Message-ID, which is the notification's id.
             for message in listing["messages"]:
                 if message["MessageID"].startswith(f"<{entry['notification_id']}@"):
                     return expect(await self.sink.get(f"/api/v1/message/{message['ID']}"), 200)
             return None
 
         detail = await wait_for(delivered, f"« {entry['subject']} » in the SMTP sink")
-        return Mail(address, kind, entry["subject"], detail["Text"], detail["HTML"])
+        return Mail(
+            address, kind, detail["Subject"], detail["Text"], detail["HTML"],
+            str(entry["notification_id"]),
+        )  # fmt: skip
 
 
 class DeclarationsFeed:

@@ -12,7 +12,7 @@ from kairos_identity.service_layer.deadlines import apply_deadlines
 from kairos_schemas import habilitation as events
 
 Platform = Any  # the conftest's dataclass (test modules cannot import the conftest)
-DAY_21 = timedelta(days=21, minutes=1)
+DAY_21 = timedelta(days=22)  # past the end of the 21st day in the OF's zone (K6)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -20,6 +20,7 @@ from kairos_habilitation.domain.habilitations import (
     record_habilitation,
 )
 from kairos_schemas.habilitation import EndReason as ContractEndReason
+from kairos_shared.zones import Zone
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 SHA = "a" * 64
@@ -75,10 +76,22 @@ def test_invalid_inputs_are_refused_naming_the_field(overrides: dict[str, Any], 
     assert str(refused.value).startswith(field)
 
 
-def test_a_signature_on_the_recording_day_is_accepted_in_the_platform_zone() -> None:
+def test_a_signature_on_the_recording_day_is_accepted_in_the_organisations_zone() -> None:
     late_evening = datetime(2025, 3, 3, 23, 30, tzinfo=UTC)  # already 4 March in Paris
     authorisation = SignedAuthorisation("G", date(2025, 3, 4), SHA)
     assert record(authorisation=authorisation, recorded_at=late_evening).authorisation.signed_on
+    reunion = datetime(2025, 3, 3, 20, 30, tzinfo=UTC)  # 4 March, 00:30 in La Réunion
+    assert record(authorisation=authorisation, recorded_at=reunion, zone=Zone.LA_REUNION)
+    with pytest.raises(InvalidHabilitationError, match="after the recording day 2025-03-03"):
+        record(authorisation=authorisation, recorded_at=reunion)  # 21:30 in Paris
+
+
+def test_a_signature_dated_tomorrow_in_guadeloupe_is_refused_though_it_is_today_in_paris() -> None:
+    evening = datetime(2025, 6, 2, 22, 30, tzinfo=UTC)  # 18:30 there; 3 June, 00:30 in Paris
+    authorisation = SignedAuthorisation("G", date(2025, 6, 3), SHA)
+    assert record(authorisation=authorisation, recorded_at=evening)
+    with pytest.raises(InvalidHabilitationError, match="after the recording day 2025-06-02"):
+        record(authorisation=authorisation, recorded_at=evening, zone=Zone.GUADELOUPE)
 
 
 def test_a_naive_recording_instant_is_refused() -> None:

@@ -51,7 +51,9 @@ async def _bootstrap_operator(settings: IdentitySettings, person: Contact) -> No
     print(f"operator account created: login id {credentials.login_id}")  # noqa: T201 - CLI
     # Shown once, on the terminal of the person who bootstraps (K6): the purpose of this command.
     print(f"provisional password (shown once): {credentials.provisional_password}")  # noqa: T201 - CLI
-    print(f"replace it before {credentials.provisional_until.isoformat()}")  # noqa: T201 - CLI
+    until = credentials.provisional_until
+    assert until is not None  # an operator's password is issued at once, with its deadline
+    print(f"replace it before {until.isoformat()}")  # noqa: T201 - CLI
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,12 +39,14 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float
     return result
 
 
-async def organisation_with_rgc(api: IdentityApi, operator_token: str, seed: int) -> dict[str, Any]:
+async def organisation_with_rgc(
+    api: IdentityApi, operator_token: str, seed: int, *, postal_code: str = "69002"
+) -> dict[str, Any]:
     """A validated organisation whose RGC has activated the account: its id, the RGC's
-    ``account_id``, ``login_id`` and ``token``."""
+    ``account_id``, ``login_id`` and ``token``; `postal_code` places it in its zone."""
     body = {
         "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
-        "address": {"street": "1 place Bellecour", "postal_code": "69002", "city": "Lyon"},
+        "address": {"street": "1 place Bellecour", "postal_code": postal_code, "city": "Lyon"},
         "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
                  "email": f"ines.roux.{seed}@of.example"},
         "rgc": {"first_name": "Paul", "last_name": f"Rgc{seed}", "email": f"rgc.{seed}@of.example"},

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -86,9 +86,8 @@ async def test_adhesion_validation_and_the_rgc_first_login(
     assert validated.status_code == 201, validated.text
     rgc = validated.json()
     assert rgc["login_id"] == "rgarnier"
-    assert datetime.fromisoformat(rgc["provisional_until"]) == identity_api.clock.now() + timedelta(
-        days=21
-    )
+    # validated Monday 2 March: 21 days, to the end of Monday 23 March in Paris (K6)
+    assert rgc["provisional_until"] == "2026-03-23T23:00:00Z"
     again = await identity_api.http.post(
         f"/v1/organisations/{organisation_id}/validation", headers=bearer(operator_token)
     )

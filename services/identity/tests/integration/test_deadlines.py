@@ -5,8 +5,9 @@ replicas running the same pass act on each deadline once."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kairos_devstack.testing import read_records, valid_siret
 from kairos_identity.adapters.organisations import Contact
@@ -16,7 +17,18 @@ from kairos_identity.service_layer.deadlines import apply_deadlines
 from kairos_schemas import CloudEvent, parse_event
 from kairos_schemas import identity as events
 
+from .helpers import (
+    RGC_PASSWORD,
+    account_where,
+    bearer,
+    habilitation_recorded,
+    organisation_with_rgc,
+    outbox_events,
+    publish,
+)
+
 IdentityApi = Any  # the conftest's dataclass (test modules cannot import the conftest)
+PARIS = ZoneInfo("Europe/Paris")
 
 
 async def _validated_organisation(
@@ -41,24 +53,27 @@ async def _validated_organisation(
     return {"organisation_id": organisation_id, **rgc}
 
 
-async def test_an_rgc_who_never_logs_in_is_reminded_then_lapses_on_day_21(
+async def test_an_rgc_who_never_logs_in_is_reminded_then_lapses_at_the_end_of_day_21(
     identity_api: IdentityApi, operator_token: str, kafka_bootstrap_servers: str
 ) -> None:
     rgc = await _validated_organisation(identity_api, operator_token, seed=21)
     context = identity_api.context
     seen = []
-    for day in (13, 14, 18, 19, 19, 20):
-        identity_api.clock.set(identity_api.clock.now().replace(day=2) + timedelta(days=day))
+    validated = identity_api.clock.now()  # Monday 2 March, 10:00 in Paris
+    for day in (14, 15, 19, 20, 20, 21):
+        identity_api.clock.set(validated + timedelta(days=day))
         seen.append((day, (await apply_deadlines(context)).events))
     assert seen == [
-        (13, []),
-        (14, ["fr.kairos.identity.provisional-access-reminder.v1"]),  # 7 days before
-        (18, []),
-        (19, ["fr.kairos.identity.provisional-access-reminder.v1"]),  # 2 days before
-        (19, []),  # not twice
-        (20, []),
+        (14, []),
+        (15, ["fr.kairos.identity.provisional-access-reminder.v1"]),  # 7 days before the end
+        (19, []),
+        (20, ["fr.kairos.identity.provisional-access-reminder.v1"]),  # 2 days before
+        (20, []),  # not twice
+        (21, []),  # day 21, 10:00 in Paris: the whole day is the RGC's
     ]
-    identity_api.clock.advance(timedelta(days=1))  # day 21
+    identity_api.clock.set(datetime(2026, 3, 23, 23, 59, tzinfo=PARIS))
+    assert (await apply_deadlines(context)).events == []
+    identity_api.clock.set(datetime(2026, 3, 24, 0, 0, tzinfo=PARIS))  # the end of day 21
     assert (await apply_deadlines(context)).events == ["fr.kairos.identity.rgc-account-lapsed.v1"]
     assert (await apply_deadlines(context)).events == []
     refused = await identity_api.login(rgc["login_id"], rgc["provisional_password"])
@@ -90,11 +105,15 @@ async def test_a_user_account_lapses_after_7_days_and_two_replicas_act_once(
             context, connection, Contact("Ulysse", "Martin", "ulysse.martin@atelier.example"),
             Role.USER, organisation_id=rgc["organisation_id"],
         )  # fmt: skip
-    start = identity_api.clock.now()
+    start = identity_api.clock.now()  # Monday 2 March: 7 days to the end of Monday 9 March
     identity_api.clock.set(start + timedelta(days=5))
+    assert (await apply_deadlines(context)).reminders == 0
+    identity_api.clock.set(start + timedelta(days=6))
     reports = await asyncio.gather(apply_deadlines(context), apply_deadlines(context))
     assert sum(report.reminders for report in reports) == 1
     identity_api.clock.set(start + timedelta(days=7))
+    assert (await apply_deadlines(context)).lapsed == 0  # day 7, 10:00: still the user's
+    identity_api.clock.set(datetime(2026, 3, 10, 0, 0, tzinfo=PARIS))
     reports = await asyncio.gather(apply_deadlines(context), apply_deadlines(context))
     assert sum(report.lapsed for report in reports) == 1
     assert [e for r in reports for e in r.events] == ["fr.kairos.identity.account-lapsed.v1"]
@@ -128,3 +147,35 @@ async def test_access_gives_notice_then_ends_after_three_years(
         "SELECT status FROM organisation WHERE id = $1", rgc["organisation_id"]
     )
     assert status == "expired"
+
+
+async def test_a_users_7_days_run_from_the_retrieval_to_the_end_of_the_day_in_the_ofs_zone(
+    identity_api: IdentityApi, operator_token: str, kafka_bootstrap_servers: str
+) -> None:
+    rgc = await organisation_with_rgc(identity_api, operator_token, seed=8, postal_code="97400")
+    recorded = habilitation_recorded(rgc["organisation_id"], "Payet")
+    await publish(kafka_bootstrap_servers, recorded)
+    account = await account_where(identity_api, "habilitation_id", recorded.habilitation_id)
+    assert account["provisional_until"] is None, "no deadline before the RGC has the credentials"
+    created = [
+        event for event in await outbox_events(identity_api)
+        if isinstance(event, events.AccountCreated) and event.account_id == str(account["id"])
+    ]  # fmt: skip
+    assert created[0].provisional_until is None
+
+    context = identity_api.context
+    identity_api.clock.set(datetime(2026, 3, 12, 9, 0, tzinfo=UTC))  # 10 days on: 13:00 there
+    assert (await apply_deadlines(context)).lapsed == 0  # nothing was handed over yet
+    login = await identity_api.login(rgc["login_id"], RGC_PASSWORD)
+    retrieved = await identity_api.http.get(
+        f"/v1/accounts/{account['id']}/provisional-credentials",
+        headers=bearer(login.json()["access_token"]),
+    )
+    assert retrieved.status_code == 200, retrieved.text
+    # 7 days from Thursday 12 March, to the end of Thursday 19 March in La Réunion (UTC+4).
+    assert retrieved.json()["provisional_until"] == "2026-03-19T20:00:00Z"
+
+    identity_api.clock.set(datetime(2026, 3, 19, 19, 59, tzinfo=UTC))  # 23:59 in La Réunion
+    assert (await apply_deadlines(context)).lapsed == 0
+    identity_api.clock.set(datetime(2026, 3, 19, 20, 0, tzinfo=UTC))
+    assert (await apply_deadlines(context)).events == [events.AccountLapsed.event_type]

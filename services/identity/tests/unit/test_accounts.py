@@ -1,7 +1,7 @@
 """K5-K7: provisional credentials, lapse, and when a password must be changed."""
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,8 +27,18 @@ from kairos_identity.domain.accounts import (
     provisional_deadline,
     reset_by_operator,
 )
+from kairos_shared.zones import Zone
 
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def end_of_day_after(issued_at: datetime, days: int, zone: Zone = Zone.METROPOLITAN) -> datetime:
+    """Midnight local at the end of the `days`-th day after `issued_at`'s local day (K6)."""
+    last_day = issued_at.astimezone(zone.time_zone).date() + timedelta(days=days)
+    return datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone.time_zone)
+
+
 TICK = timedelta(microseconds=1)
 ONLY_CHANGE = frozenset({Capability.CHANGE_PASSWORD})
 EVERYTHING = frozenset({Capability.CHANGE_PASSWORD, Capability.USE_PLATFORM})
@@ -57,24 +67,47 @@ def test_the_roles_and_statuses() -> None:
 def test_provisional_credentials_last_21_days_for_an_rgc_and_7_for_others(
     role: Role, days: int
 ) -> None:
-    assert provisional_deadline(role, T0) == T0 + timedelta(days=days)
+    assert provisional_deadline(role, T0) == end_of_day_after(T0, days)
 
 
 def test_the_validity_comes_from_configuration() -> None:
     validity = ProvisionalValidity(rgc=timedelta(days=30), others=timedelta(days=10))
 
-    assert provisional_deadline(Role.RGC, T0, validity) == T0 + timedelta(days=30)
-    assert provisional_deadline(Role.HEAD, T0, validity) == T0 + timedelta(days=10)
+    assert provisional_deadline(Role.RGC, T0, validity) == end_of_day_after(T0, 30)
+    assert provisional_deadline(Role.HEAD, T0, validity) == end_of_day_after(T0, 10)
 
 
-def test_the_deadline_is_exactly_the_validity_later_even_across_summer_time() -> None:
-    issued_at = datetime(2025, 3, 28, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+def test_the_deadline_is_the_end_of_the_last_day_even_across_summer_time() -> None:
+    issued_at = datetime(2025, 3, 28, 10, 0, tzinfo=PARIS)
 
     deadline = provisional_deadline(Role.USER, issued_at)
 
-    assert deadline - issued_at == timedelta(days=7)
-    assert deadline == datetime(2025, 4, 4, 9, 0, tzinfo=UTC)
+    assert deadline == datetime(2025, 4, 4, 22, 0, tzinfo=UTC)  # midnight in Paris, summer time
     assert deadline.utcoffset() == timedelta(0)
+
+
+def test_a_validation_at_22_00_does_not_shorten_the_last_day() -> None:
+    morning = datetime(2026, 3, 2, 8, 0, tzinfo=PARIS)
+    evening = datetime(2026, 3, 2, 22, 0, tzinfo=PARIS)
+
+    assert provisional_deadline(Role.RGC, evening) == provisional_deadline(Role.RGC, morning)
+    assert provisional_deadline(Role.RGC, evening) == datetime(2026, 3, 24, 0, 0, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("zone", "local_end"),
+    [
+        (Zone.LA_REUNION, datetime(2026, 3, 10, 0, 0, tzinfo=ZoneInfo("Indian/Reunion"))),
+        (Zone.GUADELOUPE, datetime(2026, 3, 10, 0, 0, tzinfo=ZoneInfo("America/Guadeloupe"))),
+    ],
+)
+def test_the_days_are_the_zones_own(zone: Zone, local_end: datetime) -> None:
+    # 2 March 2026, 23:30 UTC: already 3 March in La Réunion, still 2 March in Guadeloupe.
+    issued_at = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    if zone is Zone.LA_REUNION:
+        local_end += timedelta(days=1)
+
+    assert provisional_deadline(Role.USER, issued_at, zone=zone) == local_end
 
 
 def test_naive_times_are_refused() -> None:
@@ -113,7 +146,7 @@ def test_a_provisional_password_may_only_be_used_to_set_a_new_one() -> None:
 @pytest.mark.parametrize(("role", "days"), [(Role.RGC, 21), (Role.USER, 7)])
 def test_a_provisional_account_lapses_at_its_deadline(role: Role, days: int) -> None:
     account = open_account("jdupont", role, T0)
-    deadline = T0 + timedelta(days=days)
+    deadline = end_of_day_after(T0, days)
 
     assert not has_lapsed(account, deadline - TICK)
     assert has_lapsed(account, deadline)
@@ -123,7 +156,7 @@ def test_a_provisional_account_lapses_at_its_deadline(role: Role, days: int) -> 
 def test_lapse_marks_the_account_lapsed_once_the_deadline_has_passed() -> None:
     account = open_account("jdupont", Role.RGC, T0)
 
-    lapsed = lapse(account, T0 + timedelta(days=21))
+    lapsed = lapse(account, end_of_day_after(T0, 21))
 
     assert lapsed.status is AccountStatus.LAPSED
     assert has_lapsed(lapsed, T0)
@@ -164,7 +197,7 @@ def test_an_expired_provisional_password_cannot_set_a_new_one() -> None:
         match="cannot change the password of account jdupont: "
         "its provisional credentials have expired",
     ):
-        change_password(open_account("jdupont", Role.USER, T0), T0 + timedelta(days=7))
+        change_password(open_account("jdupont", Role.USER, T0), end_of_day_after(T0, 7))
 
 
 @pytest.mark.parametrize("status", [AccountStatus.LAPSED, AccountStatus.DISABLED])
@@ -201,7 +234,7 @@ def test_an_operator_reset_asks_for_a_new_password_and_keeps_the_account_active(
 def test_reset_credentials_expire_without_lapsing_an_active_account() -> None:
     reset_at = T0 + timedelta(days=100)
     account = reset_by_operator(active(), reset_at)
-    expiry = reset_at + timedelta(days=7)
+    expiry = end_of_day_after(reset_at, 7)
 
     assert provisional_credentials_expired(account, expiry)
     assert not has_lapsed(account, expiry)
@@ -213,8 +246,8 @@ def test_a_reset_of_a_provisional_account_gives_a_fresh_deadline() -> None:
     account = reset_by_operator(open_account("jdupont", Role.USER, T0), reset_at)
 
     assert account.status is AccountStatus.PROVISIONAL
-    assert not has_lapsed(account, T0 + timedelta(days=8))
-    assert has_lapsed(account, reset_at + timedelta(days=7))
+    assert not has_lapsed(account, end_of_day_after(T0, 8))
+    assert has_lapsed(account, end_of_day_after(reset_at, 7))
 
 
 def test_changing_the_password_after_a_reset_clears_the_request() -> None:

@@ -10,11 +10,12 @@ from kairos_identity.domain.lapse_reminders import (
     ReminderSchedule,
     reminders_due,
 )
+from kairos_shared.zones import Zone
 
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Paris, 3 March
 DAY = timedelta(days=1)
-RGC_DEADLINE = T0 + 21 * DAY
-USER_DEADLINE = T0 + 7 * DAY
+RGC_DEADLINE = datetime(2025, 3, 24, 23, 0, tzinfo=UTC)  # the end of 24 March in Paris
+USER_DEADLINE = datetime(2025, 3, 10, 23, 0, tzinfo=UTC)  # the end of 10 March in Paris
 
 
 def rgc_reminder(days_before: int) -> LapseReminder:
@@ -79,7 +80,7 @@ def test_a_reminder_set_before_the_credentials_were_issued_is_skipped() -> None:
 def test_the_schedule_and_validity_come_from_configuration() -> None:
     validity = ProvisionalValidity(rgc=30 * DAY)
     schedule = ReminderSchedule(rgc=(10 * DAY,))
-    deadline = T0 + 30 * DAY
+    deadline = datetime(2025, 4, 2, 22, 0, tzinfo=UTC)  # the end of 2 April, summer time
 
     assert reminders_due(
         Role.RGC, T0, deadline - 10 * DAY, [], validity=validity, schedule=schedule
@@ -95,3 +96,12 @@ def test_a_reminder_must_come_before_the_deadline(before: timedelta) -> None:
 def test_a_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="now must be an aware datetime"):
         reminders_due(Role.RGC, T0, T0.replace(tzinfo=None), [])
+
+
+def test_reminders_count_to_the_end_of_the_last_day_in_the_zone() -> None:
+    reunion_deadline = datetime(2025, 3, 10, 20, 0, tzinfo=UTC)  # midnight at UTC+4
+    assert reminders_due(Role.USER, T0, reunion_deadline - 2 * DAY, [], zone=Zone.LA_REUNION) == [
+        LapseReminder(
+            before_deadline=2 * DAY, due_at=reunion_deadline - 2 * DAY, deadline=reunion_deadline
+        )
+    ]

@@ -206,6 +206,23 @@ async def test_a_queued_mail_is_delivered_once_as_text_and_html(
     )  # fmt: skip
 
 
+async def test_a_long_french_subject_reaches_the_server_as_it_was_written(
+    pool: asyncpg.Pool, clock: ManualClock, smtp_server: StartServer
+) -> None:
+    """The raw message the server received, read by `email` with `policy.default`: the subject
+    folded at 78 characters before « démonstration » read back with a doubled space."""
+    server = ScriptedServer()
+    mailer = smtp_server(server)
+    subject = "Kairos : le poste de RGC de l'organisme Organisme de démonstration est vacant"
+    long_one = "Kairos : votre habilitation pour l'organisme Organisme de démonstration a pris fin"
+    for text in (subject, long_one):
+        assert await _queue(pool, _notification(clock, subject=text))
+    assert await deliver_due(pool, mailer, clock, POLICY) == DeliveryReport(sent=2)
+    assert sorted(str(message["Subject"]) for message in server.received) == sorted(
+        [subject, long_one]
+    )
+
+
 async def test_a_deferring_server_gets_the_mail_once_after_three_attempts_with_back_off(
     pool: asyncpg.Pool, clock: ManualClock, smtp_server: StartServer
 ) -> None:

@@ -16,7 +16,7 @@ from kairos_notification.service_layer.delivery import deliver_all_due
 from kairos_schemas import identity as identity_events
 
 Platform = Any  # kairos_devstack.platform.Platform (test modules cannot import the conftest)
-DAY_21 = timedelta(days=21, minutes=1)
+DAY_21 = timedelta(days=22)  # past the end of the 21st day in the OF's zone (K6)
 
 
 async def _queued(platform: Platform, organisation_id: str, kind: str) -> list[dict[str, Any]]:

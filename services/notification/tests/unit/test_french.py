@@ -44,7 +44,17 @@ def test_datetime_fr_is_the_zone_wall_clock_with_its_label() -> None:
     assert datetime_fr(instant, Zone.METROPOLITAN) == "23 mars 2026 à 10 h 05 (heure de Paris)"
     assert datetime_fr(instant, "mayotte") == "23 mars 2026 à 12 h 05 (heure de Mayotte)"
     summer = datetime(2026, 7, 1, 22, 0, tzinfo=UTC)
-    assert datetime_fr(summer, Zone.ALSACE_MOSELLE) == "2 juillet 2026 à 0 h 00 (heure de Paris)"
+    assert datetime_fr(summer, Zone.ALSACE_MOSELLE) == "1er juillet 2026 à 24 h 00 (heure de Paris)"
+    assert datetime_fr(summer.replace(minute=1), Zone.METROPOLITAN) == (
+        "2 juillet 2026 à 0 h 01 (heure de Paris)"
+    )
+
+
+def test_a_deadline_at_the_end_of_its_last_day_reads_as_that_day() -> None:
+    rgc_deadline = datetime(2026, 3, 23, 23, 0, tzinfo=UTC)  # K6: the end of 23 March in Paris
+    assert datetime_fr(rgc_deadline, Zone.METROPOLITAN) == "23 mars 2026 à 24 h 00 (heure de Paris)"
+    reunion = datetime(2026, 3, 19, 20, 0, tzinfo=UTC)
+    assert datetime_fr(reunion, "la-reunion") == "19 mars 2026 à 24 h 00 (heure de La Réunion)"
 
 
 def test_datetime_fr_refuses_a_naive_time_a_date_and_an_unknown_zone() -> None:

@@ -86,8 +86,6 @@ SAMPLE: dict[str, object] = {
     "reported_at": INSTANT,
     "summary": "Connexion suspecte",
     "description": "Un compte s'est connecté la nuit.\nJe l'ai signalé au responsable.",
-    "rejected_at": INSTANT,
-    "requested_at": INSTANT,
     "organisation_id": "5d0c7f9e-3b1a-4c2e-9f0a-2b8c6d4e1a07",
     "flagged_at": INSTANT,
     "flagged_habilitations": [
@@ -321,3 +319,30 @@ def test_the_vacancy_email_to_a_head_without_an_account_names_what_kairos_lets_t
         assert "Demander la désignation d'un RGC" in body
         assert "SIRET" in body
         assert "France Travail remet ses identifiants provisoires au nouveau RGC" in body
+
+
+def test_the_lapse_email_says_the_rgc_reissues_credentials_for_7_days() -> None:
+    """K6: a person whose credentials lapsed, habilitation still active, gets new ones from the
+    RGC (or the head while the post is vacant): the e-mail says so, and nothing else to ask."""
+    written = renderer.render(
+        NotificationKind.ACCOUNT_LAPSED, sample(NotificationKind.ACCOUNT_LAPSED)
+    )
+    for body in (written.text, written.html):
+        flat = " ".join(body.split())
+        assert "Votre habilitation reste valable" in flat
+        assert "peut vous remettre de nouveaux identifiants provisoires dans Kairos" in flat
+        assert "tant que le poste de RGC est vacant" in flat
+        assert "valables 7 jours" in flat
+    assert "France Travail" not in written.text.split("Cordialement")[0]  # nothing to ask them
+
+
+@pytest.mark.parametrize(
+    "kind", [NotificationKind.ACCOUNT_CREATED, NotificationKind.RGC_ACCOUNT_CREATED]
+)
+def test_an_account_whose_credentials_come_later_is_told_its_days_run_from_then(
+    kind: NotificationKind,
+) -> None:
+    written = renderer.render(kind, sample(kind, provisional_until=None))
+    days = "7" if kind is NotificationKind.ACCOUNT_CREATED else "21"
+    for body in (written.text, written.html):
+        assert f"vous avez {days} jours, jusqu'à la fin du {days}e jour" in " ".join(body.split())

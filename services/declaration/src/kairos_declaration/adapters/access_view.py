@@ -126,11 +126,25 @@ async def merge_rgc_term(
 
 
 async def account_lapsed(connection: Connection, account_id: uuid.UUID, at: datetime) -> None:
+    """The account's provisional credentials lapsed at `at` (K6); its latest lapse is kept."""
     await connection.execute(
         """
         INSERT INTO lapsed_account (account_id, lapsed_at) VALUES ($1, $2)
         ON CONFLICT (account_id) DO UPDATE SET
-            lapsed_at = least(lapsed_account.lapsed_at, EXCLUDED.lapsed_at)
+            lapsed_at = greatest(lapsed_account.lapsed_at, EXCLUDED.lapsed_at)
+        """,
+        account_id, at,
+    )  # fmt: skip
+
+
+async def credentials_reissued(connection: Connection, account_id: uuid.UUID, at: datetime) -> None:
+    """New credentials were issued at `at` for a lapsed account (K6): a lapse before it no
+    longer counts (the latest reissue is kept; it may arrive before the lapse it lifts)."""
+    await connection.execute(
+        """
+        INSERT INTO lapsed_account (account_id, lapsed_at, reissued_at) VALUES ($1, $2, $2)
+        ON CONFLICT (account_id) DO UPDATE SET
+            reissued_at = greatest(lapsed_account.reissued_at, EXCLUDED.reissued_at)
         """,
         account_id, at,
     )  # fmt: skip
@@ -161,7 +175,8 @@ async def caller_refusals(
     row = await connection.fetchrow(
         """
         SELECT EXISTS (SELECT FROM ended_login_session WHERE session_id = $1) AS ended,
-               EXISTS (SELECT FROM lapsed_account WHERE account_id = $2) AS lapsed
+               EXISTS (SELECT FROM lapsed_account WHERE account_id = $2
+                       AND lapsed_at > coalesce(reissued_at, '-infinity')) AS lapsed
         """,
         session_id, account_id,
     )  # fmt: skip

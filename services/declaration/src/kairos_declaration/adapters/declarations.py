@@ -40,6 +40,13 @@ class DeclarationVersion:
     due_by: date
     late: bool
     attendance_month: date | None = None
+    first_declared_at: datetime | None = None
+    """When the declaration's first version was declared: what `late` is judged on (K18)."""
+
+    @property
+    def judged_at(self) -> datetime:
+        """The instant the version's lateness is judged on: its first version's (K18)."""
+        return self.first_declared_at or self.declared_at
 
 
 _COLUMNS = (
@@ -66,7 +73,7 @@ _RECORD = f"""
     ON CONFLICT (declaration_id) DO UPDATE
     SET current_version = EXCLUDED.current_version, live = EXCLUDED.live,
         attendance_month = EXCLUDED.attendance_month,
-        last_changed_at = EXCLUDED.last_changed_at
+        last_changed_at = EXCLUDED.last_changed_at, late = EXCLUDED.late
 """  # noqa: S608 - constant column list
 """Both rows in one statement (one round trip): the version, and the declaration made to point
 at it (the foreign key is checked at the statement's end, once both are in)."""
@@ -107,7 +114,8 @@ async def record_many(connection: Connection, versions: Sequence[DeclarationVers
 
 
 _CURRENT = f"""
-    SELECT {", ".join("v." + c.strip() for c in _COLUMNS.split(","))}, d.attendance_month
+    SELECT {", ".join("v." + c.strip() for c in _COLUMNS.split(","))}, d.attendance_month,
+           d.first_declared_at
     FROM declaration d
     JOIN declaration_version v
       ON v.declaration_id = d.declaration_id AND v.version = d.current_version
@@ -166,8 +174,10 @@ async def trainee_histories(
 
 async def versions(connection: Connection, declaration_id: uuid.UUID) -> list[DeclarationVersion]:
     rows = await connection.fetch(
-        f"""SELECT {_COLUMNS}, NULL::date AS attendance_month FROM declaration_version
-            WHERE declaration_id = $1 ORDER BY version""",  # noqa: S608 - constant columns
+        f"""SELECT {", ".join("v." + c.strip() for c in _COLUMNS.split(","))},
+                   NULL::date AS attendance_month, d.first_declared_at
+            FROM declaration_version v JOIN declaration d USING (declaration_id)
+            WHERE v.declaration_id = $1 ORDER BY v.version""",  # noqa: S608 - constant columns
         declaration_id,
     )
     return [_version(row) for row in rows]
@@ -197,7 +207,7 @@ async def search(
     """One page of current declarations with when each was first declared, oldest first,
     after the keyset cursor `after` (first declared at, declaration id)."""
     rows = await connection.fetch(
-        f"""{_CURRENT.replace("d.attendance_month", "d.attendance_month, d.first_declared_at")}
+        f"""{_CURRENT}
         WHERE d.organisation_id = $1
           AND ($2::text IS NULL OR d.kind = $2)
           AND ($3::text IS NULL OR d.trainee_id = $3)
@@ -213,13 +223,7 @@ async def search(
         criteria.session_number, criteria.declared_from, criteria.declared_before,
         criteria.include_cancelled, after and after[0], after and after[1], limit,
     )  # fmt: skip
-    pages = []
-    for row in rows:
-        values = dict(row)
-        first_declared_at = values.pop("first_declared_at")
-        values["payload"] = json.loads(values["payload"])
-        pages.append((DeclarationVersion(**values), first_declared_at))
-    return pages
+    return [(version, version.judged_at) for version in map(_version, rows)]
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,13 @@ configurable through `DeadlinePolicy`):
 
 - an entry, an interruption or an exit is due within `event_days` (3) calendar days of the
   event: its day (``entered_on``, the interruption's ``starts_on``, ``exited_on``) plus 3;
-  calendar days, so a deadline may fall on a weekend or a holiday;
 - a monthly attendance statement is due by the `attendance_working_day`-th (5th) working day
   of the next month, working days being Monday to Friday less the public holidays of the OF's
   zone (Alsace-Moselle's Good Friday, an overseas département's own holidays...);
+- either due date, when the OF's zone is closed that day (a weekend, the zone's public holiday,
+  a configured closure that takes the whole day: `OpenDays`, K4), moves to
+  the zone's next open day: an entry of a Wednesday or a Thursday is due the Monday after, not
+  on the Saturday or the Sunday;
 - no deadline is sourced for the correspondent's details, information meetings or their
   results: they are due the day they are declared, and so are never late (assumption).
 
@@ -19,6 +22,7 @@ late declaration is still accepted, marked late and counted (K18).
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from kairos_declaration.domain.declarations import (
     Attendance,
@@ -31,6 +35,15 @@ from kairos_declaration.domain.declarations import (
 from kairos_declaration.domain.working_days import nth_working_day
 from kairos_shared.clock import require_aware
 from kairos_shared.zones import Zone
+
+
+class OpenDays(Protocol):
+    """When a zone is open (K4): `kairos_shared.access_hours.AccessCalendar`, configured."""
+
+    def next_open_day(self, day: date, zone: Zone) -> date:
+        """`day` when the zone opens at some instant of it, else the first day after that it
+        does."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +74,11 @@ def due_by(
     zone: Zone,
     policy: DeadlinePolicy,
     *,
+    calendar: OpenDays,
     declared_at: datetime,
 ) -> date:
-    """The last day on which `declaration`, of `kind`, is on time in `zone` (K18).
+    """The last day on which `declaration`, of `kind`, is on time in `zone` (K18): never a
+    day on which `calendar` keeps the zone closed.
 
     `declared_at` is when it is declared: the due day of the kinds without a deadline.
     """
@@ -72,18 +87,21 @@ def due_by(
         raise ValueError(f"a {declaration.kind} declaration was given as a {kind} one")
     event_days = timedelta(days=policy.event_days)
     if isinstance(declaration, Entry):
-        return declaration.entered_on + event_days
-    if isinstance(declaration, Interruption):
-        return declaration.starts_on + event_days
-    if isinstance(declaration, Exit):
-        return declaration.exited_on + event_days
-    if isinstance(declaration, Attendance):
-        return attendance_due_by(declaration, zone, policy)
-    return local_date(declared_at, zone)
+        due = declaration.entered_on + event_days
+    elif isinstance(declaration, Interruption):
+        due = declaration.starts_on + event_days
+    elif isinstance(declaration, Exit):
+        due = declaration.exited_on + event_days
+    elif isinstance(declaration, Attendance):
+        due = attendance_due_by(declaration, zone, policy)
+    else:
+        return local_date(declared_at, zone)
+    return calendar.next_open_day(due, zone)
 
 
 def attendance_due_by(attendance: Attendance, zone: Zone, policy: DeadlinePolicy) -> date:
-    """The working day of the month after the statement's by which it is due (K18)."""
+    """The working day of the month after the statement's by which it is due (K18), before it
+    moves off a day a configured closure takes whole (`due_by`)."""
     return nth_working_day(attendance.month.next(), policy.attendance_working_day, zone)
 
 

@@ -67,6 +67,9 @@ def identity_handlers() -> dict[str, Handler]:
             typed_handler(identity_events.AdhesionRenewed, _renewed),
             typed_handler(identity_events.AccountLapsed, projections.account_lapsed),
             typed_handler(identity_events.RgcAccountLapsed, projections.account_lapsed),
+            typed_handler(
+                identity_events.ProvisionalCredentialsReissued, projections.credentials_reissued
+            ),
             typed_handler(identity_events.SessionEnded, projections.session_ended),
         ]
     )

@@ -10,7 +10,7 @@ import io
 import json
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -225,9 +225,8 @@ async def lateness(
     organisation_id: uuid.UUID, context: Context, actor: CurrentActor,
     since: date, until: date,
 ) -> dict[str, Any]:  # fmt: skip
-    """Per kind, the declarations first made from `since` to `until` (excluded) and how many
-    of them were late (K18)."""
-    period = (datetime.combine(since, time(), UTC), datetime.combine(until, time(), UTC))
-    lines = await reading.lateness(context, actor, organisation_id, period)
+    """Per kind, the declarations first made from `since` to `until` (excluded), days of the
+    organisation's zone, and how many of them were late (K18)."""
+    lines = await reading.lateness(context, actor, organisation_id, (since, until))
     return {"organisation_id": str(organisation_id), "since": since, "until": until,
             "kinds": [line.__dict__ for line in lines]}  # fmt: skip

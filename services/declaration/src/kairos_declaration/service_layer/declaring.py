@@ -238,14 +238,20 @@ def judge(
     replacing: Replacing | None = None,
 ) -> DeclarationVersion:
     """The version `submission` makes, checked against the session and the trainee's live
-    `history` and dated against its deadline (a 422 naming its fields when refused)."""
+    `history` and dated against its deadline (a 422 naming its fields when refused). A
+    correction is judged late or not on when its first version was declared (K18): correcting
+    keeps the lateness of the first declaration, whenever the correction comes."""
     organisation_id, declaration = scope.organisation_id, submission.declaration
     trainee = trainee_of(declaration)
     try:
         check_declaration(declaration, session, history, local_date(now, scope.zone), scope.zone)
     except DeclarationRejected as error:
         raise rejected(error) from None
-    due = due_by(declaration.kind, declaration, scope.zone, context.deadlines, declared_at=now)
+    due = due_by(
+        declaration.kind, declaration, scope.zone, context.deadlines,
+        calendar=context.calendar, declared_at=now,
+    )  # fmt: skip
+    first_declared_at = now if replacing is None else replacing.current.judged_at
     return DeclarationVersion(
         declaration_id=uuid.uuid4() if replacing is None else replacing.current.declaration_id,
         version=1 if replacing is None else replacing.current.version + 1,
@@ -255,8 +261,9 @@ def judge(
         payload=payload_of(declaration), cancelled=False,
         reason=None if replacing is None else replacing.reason,
         declared_by=scope.actor.account_id, declared_at=now, due_by=due,
-        late=is_late(due, now, scope.zone),
+        late=is_late(due, first_declared_at, scope.zone),
         attendance_month=getattr(getattr(declaration, "month", None), "first_day", None),
+        first_declared_at=first_declared_at,
     )  # fmt: skip
 
 

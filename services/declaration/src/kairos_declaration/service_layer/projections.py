@@ -144,6 +144,15 @@ async def account_lapsed(
     await access_view.account_lapsed(connection, identifier(event.account_id), event.lapsed_at)
 
 
+async def credentials_reissued(
+    connection: Connection, event: identity_events.ProvisionalCredentialsReissued
+) -> None:
+    """The lapsed account got new credentials (K6): it declares again once its holder logs in."""
+    await access_view.credentials_reissued(
+        connection, identifier(event.account_id), event.reissued_at
+    )
+
+
 async def session_ended(connection: Connection, event: identity_events.SessionEnded) -> None:
     await access_view.session_ended(
         connection, identifier(event.session_id), identifier(event.account_id), event.ended_at

@@ -32,6 +32,7 @@ def event_of(version: DeclarationVersion) -> Event:
         "declared_by": str(version.declared_by), "declared_at": version.declared_at,
         "due_by": version.due_by, "late": version.late,
         "correction_reason": version.reason if version.version > 1 else None,
+        "first_declared_at": version.judged_at,
     }  # fmt: skip
     if version.trainee_id is not None:
         common["trainee_id"] = version.trainee_id

@@ -8,7 +8,7 @@ import base64
 import binascii
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from kairos_declaration.adapters import audit, declarations
@@ -86,12 +86,15 @@ async def lateness(
     context: DeclarationContext,
     actor: Actor,
     organisation_id: uuid.UUID,
-    period: tuple[datetime, datetime],
+    period: tuple[date, date],
 ) -> list[LatenessLine]:
-    """Per kind, how many declarations of the period were late (K18); no trainee data."""
+    """Per kind, how many declarations of the period were late (K18); no trainee data. The
+    period's days are the organisation zone's: from the start of `since` to the start of
+    `until` (excluded), local time."""
     async with context.pool.acquire() as connection:
-        await reader_scope(context, connection, actor, organisation_id)
-        return await declarations.lateness(connection, organisation_id, *period)
+        scope = await reader_scope(context, connection, actor, organisation_id)
+        since, until = (datetime.combine(day, time(0), scope.zone.time_zone) for day in period)
+        return await declarations.lateness(connection, organisation_id, since, until)
 
 
 async def kind_of(context: DeclarationContext, actor: Actor, declaration_id: uuid.UUID) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -66,19 +67,24 @@ async def mark_applied(connection: Connection, absence_id: uuid.UUID, at: dateti
     await connection.execute("UPDATE absence SET applied_at = $2 WHERE id = $1", absence_id, at)
 
 
-async def claim_due(connection: Connection, today: date, limit: int) -> list[RecordedAbsence]:
-    """Absences that reached their limit by `today`, still open on it, not applied yet; locked
-    so that another replica's scheduler skips them (the caller holds the transaction)."""
+async def claim_due(
+    connection: Connection, todays: Mapping[str, date], limit: int
+) -> list[RecordedAbsence]:
+    """Absences that reached their limit by today in their organisation's zone (`todays`: the
+    day by zone), still open on it, not applied yet; locked so that another replica's
+    scheduler skips them (the caller holds the transaction)."""
     rows = await connection.fetch(
         """
-        SELECT * FROM absence
-        WHERE applied_at IS NULL AND reaches_limit_on <= $1
+        SELECT absence.* FROM absence
+        JOIN organisation ON organisation.id = absence.organisation_id
+        JOIN unnest($1::text[], $2::date[]) AS local(zone, today) ON local.zone = organisation.zone
+        WHERE applied_at IS NULL AND reaches_limit_on <= local.today
           AND (ends_on IS NULL OR ends_on >= reaches_limit_on)
-        ORDER BY reaches_limit_on, id
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED
+        ORDER BY reaches_limit_on, absence.id
+        LIMIT $3
+        FOR UPDATE OF absence SKIP LOCKED
         """,
-        today, limit,
+        list(todays), list(todays.values()), limit,
     )  # fmt: skip
     return [_absence(row) for row in rows]
 

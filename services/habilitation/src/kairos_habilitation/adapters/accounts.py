@@ -40,9 +40,17 @@ async def created(
 
 
 async def set_status(connection: Connection, account_id: uuid.UUID, status: str) -> None:
-    """Record a status change; a lapse is final, whatever arrives after it."""
+    """Record a status change; a lapse holds until new credentials lift it (`lift_lapse`)."""
     await connection.execute(
         "UPDATE account SET status = $2 WHERE id = $1 AND status <> 'lapsed'", account_id, status
+    )
+
+
+async def lift_lapse(connection: Connection, account_id: uuid.UUID) -> None:
+    """New credentials for a lapsed account (K6): provisional again. The identity service
+    publishes an account's events in order (one key), so nothing older arrives after this."""
+    await connection.execute(
+        "UPDATE account SET status = 'provisional' WHERE id = $1 AND status = 'lapsed'", account_id
     )
 
 

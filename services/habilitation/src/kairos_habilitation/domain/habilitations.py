@@ -7,7 +7,8 @@ recorded. The habilitation is *pending* until the identity service opens the per
 then *active*; it *ends* on departure, absence over 3 months, change of function, breach of the
 terms (K13), an operator's demand (K15) or the annual review (K14). Ending is final.
 
-Calendar dates (the signature's day) are compared in the platform's zone, Europe/Paris.
+Calendar dates (the signature's day) are the organisation zone's: "not after today" is today
+where the OF is (La Réunion's 1 April begins at 20:00 UTC on 31 March).
 """
 
 import dataclasses
@@ -16,11 +17,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from kairos_shared.clock import require_aware
+from kairos_shared.zones import Zone
 
-PLATFORM_ZONE: Final = ZoneInfo("Europe/Paris")
 _SHA256: Final = re.compile(r"[0-9a-f]{64}")
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -118,13 +118,15 @@ def _check_person(person: HabilitatedPerson) -> None:
         raise InvalidHabilitationError("person.email", f"{person.email!r} is not an e-mail address")
 
 
-def _check_authorisation(authorisation: SignedAuthorisation, recorded_at: datetime) -> None:
+def _check_authorisation(
+    authorisation: SignedAuthorisation, recorded_at: datetime, zone: Zone
+) -> None:
     _require_text(authorisation.signed_by, "authorisation.signed_by")
     if not _SHA256.fullmatch(authorisation.document_sha256):
         raise InvalidHabilitationError(
             "authorisation.document_sha256", "must be 64 lowercase hexadecimal digits"
         )
-    recorded_on = recorded_at.astimezone(PLATFORM_ZONE).date()
+    recorded_on = recorded_at.astimezone(zone.time_zone).date()
     if authorisation.signed_on > recorded_on:
         raise InvalidHabilitationError(
             "authorisation.signed_on",
@@ -143,11 +145,13 @@ def record_habilitation(
     employee_attested: bool,
     recorded_by: str,
     recorded_at: datetime,
+    zone: Zone = Zone.METROPOLITAN,
 ) -> Habilitation:
     """A new pending habilitation, once every input is valid (K11, K12).
 
-    `recorded_at` is the current instant: a signature cannot be dated after it (nor in the
-    future). Raises InvalidHabilitationError naming the first invalid field.
+    `recorded_at` is the current instant: a signature cannot be dated after its day in `zone`,
+    the organisation's (nor in the future). Raises InvalidHabilitationError naming the first
+    invalid field.
     """
     require_aware(recorded_at, "recorded_at")
     _require_text(habilitation_id, "habilitation_id")
@@ -155,7 +159,7 @@ def record_habilitation(
     _require_text(recorded_by, "recorded_by")
     _check_person(person)
     _require_text(function, "function")
-    _check_authorisation(authorisation, recorded_at)
+    _check_authorisation(authorisation, recorded_at, zone)
     if employee_attested is not True:
         raise InvalidHabilitationError(
             "employee_attested", "the RGC must attest the person is an employee of the OF"

@@ -43,6 +43,11 @@ def identity_handlers(context: HabilitationContext) -> dict[str, Handler]:
     async def lapsed(connection: Connection, event: events.AccountLapsed) -> None:
         await accounts.set_status(connection, uuid.UUID(event.account_id), "lapsed")
 
+    async def reissued(
+        connection: Connection, event: events.ProvisionalCredentialsReissued
+    ) -> None:  # new credentials for a lapsed account (K6): no longer lapsed
+        await accounts.lift_lapse(connection, uuid.UUID(event.account_id))
+
     async def started(connection: Connection, event: events.SessionStarted) -> None:
         await accounts.logged_in(connection, uuid.UUID(event.account_id), event.started_at)
 
@@ -62,6 +67,7 @@ def identity_handlers(context: HabilitationContext) -> dict[str, Handler]:
             typed_handler(events.AccountCreated, created),
             typed_handler(events.AccountActivated, activated),
             typed_handler(events.AccountLapsed, lapsed),
+            typed_handler(events.ProvisionalCredentialsReissued, reissued),
             typed_handler(events.RgcAccountLapsed, projections.rgc_account_lapsed),
             typed_handler(events.SessionStarted, started),
             typed_handler(events.SessionEnded, ended),

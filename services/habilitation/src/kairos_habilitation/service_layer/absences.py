@@ -1,6 +1,7 @@
 """Recorded absences (K13, K10): an absence that reaches 3 months ends the habilitation, or
 vacates the RGC post, by itself — at once when recorded late, otherwise when a scheduler round
-finds it due (safe with several replicas: due rows are claimed with SKIP LOCKED)."""
+finds it due (safe with several replicas: due rows are claimed with SKIP LOCKED). Its days are
+the organisation zone's: the day it reaches 3 months begins at local midnight there."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from kairos_habilitation.domain.absences import (
     absence_reaches_three_months,
     date_absence_reaches_three_months,
 )
-from kairos_habilitation.domain.habilitations import PLATFORM_ZONE, EndReason, HabilitationStatus
+from kairos_habilitation.domain.habilitations import EndReason, HabilitationStatus
 from kairos_habilitation.domain.rgc_post import VacancyReason
 from kairos_habilitation.service_layer import habilitations as habilitation_steps
 from kairos_habilitation.service_layer import rgc
@@ -26,6 +27,7 @@ from kairos_habilitation.service_layer.context import HabilitationContext
 from kairos_habilitation.service_layer.habilitations import conflict, not_found
 from kairos_shared.db import Connection
 from kairos_shared.problems import FieldError, Problem, invalid_fields
+from kairos_shared.zones import Zone
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,9 @@ class AbsenceDates:
             raise invalid_fields([FieldError("ends_on", str(error))]) from None
 
 
-def today(now: datetime) -> date:
-    return now.astimezone(PLATFORM_ZONE).date()
+def today(now: datetime, zone: Zone | str) -> date:
+    """The day `now` falls on in the organisation's zone."""
+    return now.astimezone(Zone(zone).time_zone).date()
 
 
 def _new(
@@ -67,12 +70,12 @@ async def record_for_habilitation(
         if habilitation is None:
             raise not_found(habilitation_id)
         organisation_id = uuid.UUID(habilitation.organisation_id)
-        await rights_holder_scope(context, connection, actor, organisation_id)
+        scope = await rights_holder_scope(context, connection, actor, organisation_id)
         if habilitation.status is HabilitationStatus.ENDED:
             raise conflict(f"habilitation {habilitation_id} has ended")
         recorded = _new(organisation_id, absence, actor, now, habilitation=habilitation_id)
         await absences.insert(connection, recorded)
-        if absence_reaches_three_months(absence, today(now)):
+        if absence_reaches_three_months(absence, today(now, scope.organisation.zone)):
             recorded = await _apply(connection, recorded, now)
     return recorded
 
@@ -89,7 +92,7 @@ async def record_for_rgc(
         rgc_account = uuid.UUID(scope.post.rgc_account_id)
         recorded = _new(organisation_id, absence, actor, now, rgc=rgc_account)
         await absences.insert(connection, recorded)
-        if absence_reaches_three_months(absence, today(now)):
+        if absence_reaches_three_months(absence, today(now, scope.organisation.zone)):
             recorded = await _apply(connection, recorded, now)
     return recorded
 
@@ -138,7 +141,8 @@ async def apply_due(context: HabilitationContext) -> int:
     while True:
         now = context.clock.now()
         async with context.pool.acquire() as connection, connection.transaction():
-            due = await absences.claim_due(connection, today(now), context.batch_size)
+            todays = {zone.value: today(now, zone) for zone in Zone}
+            due = await absences.claim_due(connection, todays, context.batch_size)
             for absence in due:
                 await _apply(connection, absence, now)
         applied += len(due)

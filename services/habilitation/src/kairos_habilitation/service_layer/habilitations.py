@@ -31,6 +31,7 @@ from kairos_schemas import identity as identity_events
 from kairos_shared import outbox
 from kairos_shared.db import Connection
 from kairos_shared.problems import FieldError, Problem, invalid_fields
+from kairos_shared.zones import Zone
 
 ENDINGS_BY_THE_RGC = frozenset(
     {
@@ -100,7 +101,7 @@ async def record(
                 str(uuid.uuid4()), str(organisation_id), role=new.role, person=new.person,
                 function=new.function, authorisation=new.authorisation,
                 employee_attested=new.employee_attested, recorded_by=actor.account_id,
-                recorded_at=now,
+                recorded_at=now, zone=Zone(scope.organisation.zone),
             )  # fmt: skip
         except InvalidHabilitationError as error:
             raise invalid_fields([FieldError(error.field, str(error).split(": ", 1)[1])]) from None

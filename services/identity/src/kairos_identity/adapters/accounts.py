@@ -154,6 +154,29 @@ async def issue_provisional_password(
     )
 
 
+async def reissue_lapsed(
+    connection: Connection,
+    account_id: uuid.UUID,
+    password_hash: str,
+    now: datetime,
+    provisional_until: datetime,
+) -> bool:
+    """A lapsed account provisional again, with new credentials retrieved `now` (K6); False,
+    changing nothing, when the account is not lapsed (any more)."""
+    reissued: uuid.UUID | None = await connection.fetchval(
+        """
+        UPDATE account SET status = 'provisional', password_hash = $2, must_change_password = true,
+                           credentials_retrieved_at = $3, provisional_issued_at = $3,
+                           provisional_until = $4, provisional_reminders_sent = '{}',
+                           failed_logins = 0, last_failed_login_at = NULL
+        WHERE id = $1 AND status = 'lapsed'
+        RETURNING id
+        """,
+        account_id, password_hash, now, provisional_until,
+    )  # fmt: skip
+    return reissued is not None
+
+
 async def credentials_retrieved_at(
     connection: Connection, account_id: uuid.UUID
 ) -> datetime | None:

@@ -10,6 +10,7 @@ import asyncpg
 
 from kairos_identity.domain.organisations import OrganisationAccess, OrganisationStatus
 from kairos_shared.db import Connection
+from kairos_shared.zones import Zone
 
 
 class DuplicateSiretError(Exception):
@@ -162,3 +163,14 @@ async def _update_access(
         now,
         validated_by,
     )
+
+
+async def zone_of(connection: Connection, organisation_id: uuid.UUID | None) -> Zone:
+    """The zone whose days an account's deadlines count (K6): its organisation's, from the
+    postal code of its address (SPEC §4); metropolitan for an account of no organisation."""
+    if organisation_id is None:
+        return Zone.METROPOLITAN
+    zone: str | None = await connection.fetchval(
+        "SELECT zone FROM organisation WHERE id = $1", organisation_id
+    )
+    return Zone.METROPOLITAN if zone is None else Zone(zone)

@@ -1,10 +1,13 @@
 """The account life cycle (K5-K7), as plain data and pure functions.
 
-An account opens *provisional*, with platform-generated credentials (K11) that are valid 21 days
-for an RGC and 7 days for anyone else (K6). The provisional password can only be used to set a
-new one; doing so makes the account *active*. Left unused past its deadline, the account
-*lapses* by itself (a scheduler applies `lapse`). An account whose habilitation or organisation
-ends is *disabled*. Locking after failed logins is not a status: it is throttling state (K8).
+An account opens *provisional*, with platform-generated credentials (K11) that are valid 21 days for
+an RGC and 7 days for anyone else (K6), counted in days of the OF's zone from the day they are
+issued (shown to whoever hands them over) and ending at the end of the last day there: an operator
+who validates at 22:00 does not shorten the RGC's last day. The provisional password can only be
+used to set a new one; doing so makes the account *active*. Left unused past its deadline, the
+account *lapses* by itself (a scheduler applies `lapse`). An account whose habilitation or
+organisation ends is *disabled*. Locking after failed logins is not a status: it is throttling state
+(K8).
 
 A password must be changed when the platform asks (K7): provisional credentials, an operator's
 reset, evidence of compromise. There is no periodic forced change. A reset of an active account
@@ -14,11 +17,12 @@ active: only credentials never taken up make an account lapse. Lapsed and disabl
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Final
 
 from kairos_shared.clock import as_utc, require_aware
+from kairos_shared.zones import Zone
 
 
 class Role(StrEnum):
@@ -81,6 +85,8 @@ class Account:
     """When the current provisional credentials were issued; None once replaced."""
     password_change_reason: PasswordChangeReason | None = None
     """Set while the platform asks for a new password."""
+    zone: Zone = Zone.METROPOLITAN
+    """The zone of the account's organisation, whose days its deadlines count (K6)."""
 
     def __post_init__(self) -> None:
         if self.provisional_issued_at is not None:
@@ -98,10 +104,18 @@ DEFAULT_VALIDITY: Final = ProvisionalValidity()
 
 
 def provisional_deadline(
-    role: Role, issued_at: datetime, validity: ProvisionalValidity = DEFAULT_VALIDITY
+    role: Role,
+    issued_at: datetime,
+    validity: ProvisionalValidity = DEFAULT_VALIDITY,
+    zone: Zone = Zone.METROPOLITAN,
 ) -> datetime:
-    """The instant provisional credentials issued at `issued_at` stop working (K6)."""
-    return as_utc(issued_at, "issued_at") + validity.for_role(role)
+    """The instant (UTC) provisional credentials issued at `issued_at` stop working (K6): the
+    end of the last of their days in `zone` (the OF's; metropolitan for an operator). Issued on
+    day D local, 21 days end at midnight between D + 21 and D + 22, local time."""
+    issued_on = as_utc(issued_at, "issued_at").astimezone(zone.time_zone).date()
+    last_day = issued_on + timedelta(days=validity.for_role(role).days)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone.time_zone)
+    return end.astimezone(UTC)
 
 
 def provisional_credentials_expired(
@@ -111,7 +125,10 @@ def provisional_credentials_expired(
     require_aware(now, "now")
     if account.provisional_issued_at is None:
         return False
-    return now >= provisional_deadline(account.role, account.provisional_issued_at, validity)
+    deadline = provisional_deadline(
+        account.role, account.provisional_issued_at, validity, account.zone
+    )
+    return now >= deadline
 
 
 def has_lapsed(

@@ -20,6 +20,7 @@ from kairos_identity.domain.accounts import (
     provisional_deadline,
 )
 from kairos_shared.clock import require_aware
+from kairos_shared.zones import Zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ def reminders_due(
     *,
     validity: ProvisionalValidity = DEFAULT_VALIDITY,
     schedule: ReminderSchedule = DEFAULT_REMINDER_SCHEDULE,
+    zone: Zone = Zone.METROPOLITAN,
 ) -> list[LapseReminder]:
     """The reminder to send at `now` for credentials issued at `issued_at`, if any.
 
@@ -65,7 +67,7 @@ def reminders_due(
     deadline has passed (the lapse notice takes over), nor any set before the issue itself.
     """
     require_aware(now, "now")
-    deadline = provisional_deadline(role, issued_at, validity)
+    deadline = provisional_deadline(role, issued_at, validity, zone)
     if now >= deadline:
         return []
     due = [

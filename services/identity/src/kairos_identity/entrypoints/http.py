@@ -106,6 +106,7 @@ class ProvisionalCredentialsBody(BaseModel):
 
 def _credentials(issued: ProvisionalCredentials, response: Response) -> ProvisionalCredentialsBody:
     response.headers["Cache-Control"] = "no-store"
+    assert issued.provisional_until is not None  # credentials shown have their deadline (K6)
     return ProvisionalCredentialsBody(
         account_id=issued.account_id,
         login_id=issued.login_id,
@@ -167,6 +168,23 @@ async def retrieve_designated_credentials(
     provisional credentials of the account it opened — the new RGC's, or the head's — to hand
     them over, once (K6, K10); 404 for the moment it takes the account to open, 409 after."""
     issued = await credentials.retrieve_designated_credentials(context, claims, designation_id)
+    return _credentials(issued, response)
+
+
+@router.post(
+    "/v1/accounts/{account_id}/provisional-credentials",
+    status_code=201,
+    tags=["accounts"],
+    responses={409: {"description": "the account is not lapsed, or is an RGC's (designate anew)"}},
+)
+async def reissue_provisional_credentials(
+    account_id: uuid.UUID, context: Context, claims: FullSession, response: Response
+) -> ProvisionalCredentialsBody:
+    """The RGC (or the head while the RGC post is vacant) of the account's organisation gets
+    new provisional credentials for a person whose first ones lapsed unused while the
+    habilitation is still active (K6): shown once, to hand over; valid 7 days again, to the
+    end of the last day in the organisation's zone. The account is no longer lapsed."""
+    issued = await credentials.reissue_lapsed_credentials(context, claims, account_id)
     return _credentials(issued, response)
 
 

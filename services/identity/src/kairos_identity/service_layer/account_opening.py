@@ -2,7 +2,9 @@
 21 days for an RGC and 7 for anyone else, and an ``AccountCreated`` event that never carries
 them. The RGC of an adhesion and operators get their password at once; a habilitated person, or
 the account of a validated RGC designation, gets theirs when the person who hands it over (the
-RGC, or the validating operator) retrieves it."""
+RGC, or the validating operator) retrieves it. An RGC's 21 days run from the validation or
+designation; anyone else's 7 from the retrieval (K6): until that, the account has no deadline
+(``provisional_until`` is None)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from kairos_identity.adapters import accounts
+from kairos_identity.adapters import accounts, organisations
 from kairos_identity.adapters.organisations import Contact
 from kairos_identity.domain.accounts import Role, provisional_deadline
 from kairos_identity.domain.login_ids import login_id_candidates
@@ -30,7 +32,7 @@ class ProvisionalCredentials:
     account_id: uuid.UUID
     login_id: str
     provisional_password: str
-    provisional_until: datetime
+    provisional_until: datetime | None
 
 
 def person_of(contact: Contact) -> events.Person:
@@ -67,7 +69,11 @@ async def create_account(
     names = (person.first_name, person.last_name)
     login_id = await accounts.first_free_login_id(connection, login_id_candidates(*names))
     password = new_provisional_password(context, login_id, names) if issue_password else ""
-    until = provisional_deadline(role, now, context.provisional_validity)
+    zone = await organisations.zone_of(connection, organisation_id)
+    starts_now = bool(password) or role is Role.RGC  # an RGC's 21 days: from the designation
+    until = (
+        provisional_deadline(role, now, context.provisional_validity, zone) if starts_now else None
+    )
     row = accounts.AccountRow(
         id=uuid.uuid4(), organisation_id=organisation_id, role=role.value, login_id=login_id,
         first_name=person.first_name, last_name=person.last_name, email=person.email,

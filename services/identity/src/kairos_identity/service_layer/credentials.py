@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from kairos_identity.adapters import accounts, habilitation_accounts
+from kairos_identity.adapters import accounts, habilitation_accounts, organisations
 from kairos_identity.adapters.accounts import AccountRow
 from kairos_identity.domain.accounts import Role, credential_handlers, provisional_deadline
 from kairos_identity.domain.passwords import normalise_password
@@ -59,7 +59,10 @@ def _same_organisation_manager(claims: AccessClaims, account: AccountRow) -> Non
 async def _issue_once(
     context: IdentityContext, connection: Connection, account: AccountRow
 ) -> ProvisionalCredentials:
-    """The account's provisional password, generated now and shown once (K6, K11)."""
+    """The account's provisional password, generated now and shown once (K6, K11). A
+    habilitated person's (or head's) 7 days run from now, to the end of the last one in the
+    organisation's zone; an RGC's 21 run from the validation or designation."""
+    now = context.clock.now()
     if await accounts.credentials_retrieved_at(connection, account.id) is not None:
         raise Problem(
             status=409,
@@ -68,26 +71,32 @@ async def _issue_once(
             detail="provisional credentials are shown once; an operator may reset the password "
             "(POST /v1/accounts/{id}/password-reset)",
         )
-    if account.status != "provisional" or account.provisional_until is None:
+    if account.status != "provisional":
         raise Problem(
             status=409,
             title="No provisional credentials",
             type="invalid-state",
             detail=f"the account is {account.status}",
         )
+    until = account.provisional_until
+    if until is None or Role(account.role) is not Role.RGC:  # a user's 7 days start now
+        zone = await organisations.zone_of(connection, account.organisation_id)
+        until = provisional_deadline(Role(account.role), now, context.provisional_validity, zone)
     password = new_provisional_password(
         context, account.login_id, (account.first_name, account.last_name)
     )
     await accounts.issue_provisional_password(
-        connection, account.id, context.hasher.hash(normalise_password(password)),
-        now=context.clock.now(),
+        connection, account.id, context.hasher.hash(normalise_password(password)), now=now,
+        provisional_until=until,
     )  # fmt: skip
-    return ProvisionalCredentials(account.id, account.login_id, password, account.provisional_until)
+    return ProvisionalCredentials(account.id, account.login_id, password, until)
 
 
 async def retrieve_provisional_credentials(
     context: IdentityContext, claims: AccessClaims, account_id: uuid.UUID
 ) -> ProvisionalCredentials:
+    """The credentials of a habilitated person (or head), shown once to the RGC or head who
+    hands them over (K11)."""
     async with context.pool.acquire() as connection, connection.transaction():
         account = await _account(connection, account_id)
         _same_organisation_manager(claims, account)
@@ -134,7 +143,8 @@ async def reset_password(
                 detail=f"the account is {account.status}: it cannot be reset",
             )
         role = Role(account.role)
-        until = provisional_deadline(role, now, context.provisional_validity)
+        zone = await organisations.zone_of(connection, account.organisation_id)
+        until = provisional_deadline(role, now, context.provisional_validity, zone)
         password = new_provisional_password(
             context, account.login_id, (account.first_name, account.last_name)
         )
@@ -158,4 +168,44 @@ async def reset_password(
         await end_sessions(
             connection, [account.id], reason="password_reset", now=now, organisation_id=org
         )
+    return ProvisionalCredentials(account.id, account.login_id, password, until)
+
+
+async def reissue_lapsed_credentials(
+    context: IdentityContext, claims: AccessClaims, account_id: uuid.UUID
+) -> ProvisionalCredentials:
+    """New provisional credentials for a person whose first ones lapsed unused (K6) while the
+    habilitation is still active (an ended one disables the account): shown once to the RGC
+    (or head while the post is vacant) who hands them over, valid 7 days again from now, to
+    the end of the last one in the organisation's zone. The account is provisional again and a
+    ``ProvisionalCredentialsReissued`` event lifts the lapse in the other services."""
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        account = await _account(connection, account_id)
+        _same_organisation_manager(claims, account)
+        role = Role(account.role)
+        if role is Role.RGC:
+            raise Problem(
+                status=409, title="An RGC is designated anew", type="invalid-state",
+                detail="a lapsed RGC's post is vacant: the head designates an RGC (PUT"
+                f" /v1/organisations/{account.organisation_id}/rgc), who gets a new account",
+            )  # fmt: skip
+        zone = await organisations.zone_of(connection, account.organisation_id)
+        until = provisional_deadline(role, now, context.provisional_validity, zone)
+        password = new_provisional_password(
+            context, account.login_id, (account.first_name, account.last_name)
+        )
+        password_hash = context.hasher.hash(normalise_password(password))
+        if not await accounts.reissue_lapsed(connection, account.id, password_hash, now, until):
+            raise Problem(
+                status=409, title="Not lapsed", type="invalid-state",
+                detail=f"the account is {account.status}: only credentials that lapsed unused"
+                " are reissued (a disabled account's habilitation has ended)",
+            )  # fmt: skip
+        org = None if account.organisation_id is None else str(account.organisation_id)
+        reissued = events.ProvisionalCredentialsReissued(
+            account_id=str(account.id), organisation_id=org, role=role.value, reissued_at=now,
+            reissued_by=claims.account_id, provisional_until=until,
+        )  # fmt: skip
+        await outbox.publish(connection, [reissued], source=SOURCE)
     return ProvisionalCredentials(account.id, account.login_id, password, until)

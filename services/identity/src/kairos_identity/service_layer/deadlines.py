@@ -31,6 +31,7 @@ from kairos_schemas import Event
 from kairos_schemas import identity as events
 from kairos_shared import outbox
 from kairos_shared.db import Connection
+from kairos_shared.zones import Zone
 
 BATCH = 200
 
@@ -62,7 +63,8 @@ async def _provisional_accounts(
     rows = await connection.fetch(
         """
         SELECT id, organisation_id, role, provisional_issued_at, provisional_until,
-               provisional_reminders_sent
+               provisional_reminders_sent,
+               (SELECT zone FROM organisation WHERE organisation.id = account.organisation_id)
         FROM account
         WHERE status = 'provisional' AND provisional_until IS NOT NULL
         ORDER BY provisional_until
@@ -92,9 +94,11 @@ async def _provisional_accounts(
             report.lapsed += 1
             continue
         sent = [timedelta(days=days) for days in row["provisional_reminders_sent"]]
+        zone = Zone.METROPOLITAN if row["zone"] is None else Zone(row["zone"])
         for reminder in reminders_due(
-            role, row["provisional_issued_at"], now, sent, validity=context.provisional_validity
-        ):
+            role, row["provisional_issued_at"], now, sent,
+            validity=context.provisional_validity, zone=zone,
+        ):  # fmt: skip
             await connection.execute(
                 "UPDATE account SET provisional_reminders_sent = provisional_reminders_sent || $2"
                 " WHERE id = $1",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 
 from kairos_shared.zones import Zone
@@ -101,10 +101,15 @@ def date_fr(value: object, zone: object = None) -> str:
 
 
 def datetime_fr(value: object, zone: object) -> str:
-    """``23 mars 2026 à 10 h 00 (heure de Paris)``: the instant on ``zone``'s clocks."""
+    """``23 mars 2026 à 10 h 00 (heure de Paris)``: the instant on ``zone``'s clocks. Midnight
+    is the end of the day before, ``23 mars 2026 à 24 h 00``: a deadline at the end of a last
+    day (K6) reads as that day, whole."""
     local = _local(value, zone)
+    hour = local.hour
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        local, hour = local - timedelta(days=1), 24
     day = f"{_day_number(local)} {_MONTHS[local.month - 1]} {local.year}"
-    return f"{day} à {local.hour} h {local.minute:02d} ({as_zone(zone).french_time_label})"
+    return f"{day} à {hour} h {local.minute:02d} ({as_zone(zone).french_time_label})"
 
 
 def month_fr(value: object) -> str:

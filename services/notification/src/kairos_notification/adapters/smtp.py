@@ -131,6 +131,20 @@ class _HeaderClasses(HeaderRegistry):
 POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
 """``email.policy.default``, its header classes made once (the same headers, parsed the same)."""
 
+WIRE_POLICY = POLICY.clone(linesep="\r\n", max_line_length=998)
+"""How a message goes on the wire: CRLF, headers unfolded up to RFC 5322's 998-character line.
+Python's folding at 78 characters (``email.policy.SMTP``, which aiosmtplib flattens with) puts
+a space on both sides of a fold before an encoded word: « Organisme de démonstration » then
+reads back from any standard parser as « Organisme de  démonstration » (and with SMTPUTF8 it
+folds right after « Subject: », which reads back with a leading space). Our subjects and names
+are far shorter than 998 characters, so they are never folded."""
+
+
+def wire_bytes(message: EmailMessage) -> bytes:
+    """The message as sent: what a standard parser (``email.policy.default``) reads back with
+    the very subject and names it was written with."""
+    return message.as_bytes(policy=WIRE_POLICY)
+
 
 class SmtpMailer:
     """Sends each e-mail on its own SMTP connection (aiosmtplib.send)."""
@@ -176,7 +190,7 @@ class SmtpMailer:
             async with asyncio.timeout(settings.timeout):
                 local_hostname = await self.local_hostname()
                 await aiosmtplib.send(
-                    mime,
+                    wire_bytes(mime),
                     sender=settings.sender_address,
                     recipients=[_recipient_address(message.recipient_email)],
                     hostname=settings.host, port=settings.port,

@@ -139,8 +139,9 @@ VARIABLES: Mapping[str, str] = MappingProxyType(
         "vacated_at": "datetime (aware): when the RGC post became vacant",
         "head_has_account": "bool: whether the head has a Kairos account yet",
         "took_office_at": "datetime (aware): since when the RGC is in office",
-        "rejected_at": "datetime (aware): when an operator rejected the designation",
-        "requested_at": "datetime (aware): when the designation was requested",
+        "rejected_at": "datetime (aware): when an operator rejected the designation or the "
+        "adhesion request",
+        "requested_at": "datetime (aware): when the designation or the adhesion was requested",
         "year": "int: the review campaign's year",
         "deadline_at": "datetime (aware): the deadline of a review or a demand",
         "habilitation_count": "int: how many habilitations the review or the demand concerns",
@@ -166,8 +167,6 @@ VARIABLES: Mapping[str, str] = MappingProxyType(
         "reported_at": "datetime (aware): when the RGC reported the incident",
         "summary": "str: the incident report's title (one line)",
         "description": "str: the incident report's text, in the RGC's words",
-        "rejected_at": "datetime (aware): when an operator rejected the adhesion request",
-        "requested_at": "datetime (aware): when the adhesion was requested",
         "organisation_id": "str: the organisation's id, for the operators' tools",
         "flagged_at": "datetime (aware): when an operator flagged the account as compromised",
         "flagged_habilitations": "list of {name, function, habilitation_id}: the habilitations "
@@ -253,7 +252,7 @@ REQUIRED_VARIABLES: Mapping[NotificationKind, frozenset[str]] = MappingProxyType
 """The variables the templates of each kind use: all must be given (some may be None, see
 :data:`VARIABLES`)."""
 
-NULLABLE_VARIABLES = frozenset({"recipient_name", "effective_at"})
+NULLABLE_VARIABLES = frozenset({"recipient_name", "effective_at", "provisional_until"})
 """The variables whose value may be None (the templates then leave them out)."""
 
 

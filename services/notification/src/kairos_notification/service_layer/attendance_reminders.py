@@ -13,6 +13,7 @@ from kairos_notification.domain.notifications import NotificationKind
 from kairos_notification.service_layer.context import NotificationContext
 from kairos_notification.service_layer.notices import Notice
 from kairos_notification.service_layer.queueing import queue
+from kairos_shared.access_hours import AccessCalendar
 from kairos_shared.zones import Zone, nth_working_day
 
 
@@ -25,9 +26,13 @@ class AttendanceDeadline:
     days_before: int = 2
 
 
-def _window(today: date, zone: Zone, deadline: AttendanceDeadline) -> tuple[date, date] | None:
-    """(the month to remind of, its due date) when `today` is in the reminder window."""
-    due = nth_working_day(today.year, today.month, deadline.working_day, zone)
+def _window(
+    today: date, zone: Zone, deadline: AttendanceDeadline, calendar: AccessCalendar
+) -> tuple[date, date] | None:
+    """(the month to remind of, its due date) when `today` is in the reminder window: the due
+    date of the declaration service (K18), a working day the zone is open."""
+    working_day = nth_working_day(today.year, today.month, deadline.working_day, zone)
+    due = calendar.next_open_day(working_day, zone)
     if not due - timedelta(days=deadline.days_before) <= today <= due:
         return None
     return (today.replace(day=1) - timedelta(days=1)).replace(day=1), due
@@ -52,7 +57,7 @@ async def _remind(
 ) -> int:
     now = context.clock.now()
     zone = Zone(organisation.zone)
-    window = _window(now.astimezone(zone.time_zone).date(), zone, deadline)
+    window = _window(now.astimezone(zone.time_zone).date(), zone, deadline, context.calendar)
     if window is None:
         return 0
     month, due = window
