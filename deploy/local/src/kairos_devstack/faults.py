@@ -28,10 +28,12 @@ from kairos_devstack.story_clients import (
     PARIS,
     Operator,
     bearer,
+    declarer_let_in,
     expect,
     first_login,
     login,
     open_hours_ahead,
+    organisation_known,
     wait_for,
 )
 from kairos_devstack.testing import valid_siret
@@ -96,6 +98,7 @@ async def new_organisation(
     """An adhesion requested and validated; its RGC logged in with its own password."""
     organisation_id, rgc, rgc_email = await validated_organisation(http, operator, seed)
     token = await first_login(http["identity"], rgc["login_id"], rgc["provisional_password"])
+    await organisation_known(http["habilitation"], organisation_id, token)
     return organisation_id, Person(rgc["login_id"], token, rgc_email)
 
 
@@ -178,16 +181,13 @@ async def set_up_tenant(platform: ProcessPlatform, http: dict[str, httpx.AsyncCl
     world.tenant.user = await active_user(world, organisation_id, rgc, f"user.{seed}@of.example")
     body = {**session, "starts_on": month.isoformat(),
             "ends_on": (month + timedelta(days=365)).isoformat(), "weekly_hours": 35}  # fmt: skip
-    key = str(uuid.uuid4())
-
-    async def registered() -> bool | None:
-        response = await call(
-            world, "declaration", "POST", f"/v1/organisations/{organisation_id}/sessions",
-            world.tenant.user, json=body, headers={"Idempotency-Key": key},
-        )  # fmt: skip
-        return True if response.status_code == httpx.codes.CREATED else None
-
-    await wait_for(registered, "the declaration service to accept the trainer")
+    user = world.tenant.user
+    await declarer_let_in(world.http["declaration"], organisation_id, user.token, user.login_id)
+    registered = await call(
+        world, "declaration", "POST", f"/v1/organisations/{organisation_id}/sessions",
+        world.tenant.user, json=body, headers={"Idempotency-Key": str(uuid.uuid4())},
+    )  # fmt: skip
+    expect(registered, 201)
     return world
 
 
