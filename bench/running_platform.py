@@ -21,7 +21,7 @@ import httpx
 
 from kairos_devstack.process_platform import ProcessPlatform, ServiceProcess
 from kairos_devstack.soak import OF, Person, Soak
-from kairos_devstack.story_clients import bearer, wait_for
+from kairos_devstack.story_clients import declarer_let_in
 from kairos_shared.clock import OffsetClock
 
 
@@ -88,13 +88,6 @@ async def tenants(
             async with limit:
                 of = await soak.organisation(n)
 
-            async def known() -> bool | None:  # the validation travels to it through Kafka
-                response = await soak.as_rgc(
-                    of, soak.habilitation, "GET", f"/v1/organisations/{of.id}/habilitations"
-                )
-                return True if response.status_code == httpx.codes.OK else None
-
-            await wait_for(known, f"the habilitation service to know {of.id} and its RGC")
             of.people = list(await asyncio.gather(*(habilitate(of, i) for i in range(people))))
             of.hired = people
             await soak.register_session(of, of.people[0])
@@ -105,20 +98,13 @@ async def tenants(
         # habilitation service shows it active: wait until it lets every person in, not only
         # the one who registered the session.
         await asyncio.gather(
-            *(_declarer_known(clients["declaration"], of, p) for of in created for p in of.people)
+            *(
+                declarer_let_in(clients["declaration"], of.id, p.token, p.login_id)
+                for of in created
+                for p in of.people
+            )
         )
         yield Tenants(soak, list(created))
-
-
-async def _declarer_known(client: httpx.AsyncClient, of: OF, person: Person) -> None:
-    async def allowed() -> bool | None:
-        response = await client.get(
-            f"/v1/organisations/{of.id}/declarations", params={"limit": 1},
-            headers=bearer(person.token),
-        )  # fmt: skip
-        return True if response.status_code == httpx.codes.OK else None
-
-    await wait_for(allowed, f"the declaration service to let {person.login_id} in")
 
 
 def _previous_month(today: date) -> date:

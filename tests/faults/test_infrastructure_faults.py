@@ -56,10 +56,13 @@ async def test_declaration_postgres_crashed_mid_stream(world: World, fault_row: 
         return len(stream.accepted) >= 20
 
     await until(some_accepted, "20 declarations accepted")
+    assert not running.done(), "the stream ended before the fault: it hit no work"
+    stream.fault_began()
     platform.crash_postgres(platform.declaration_postgres)
     await asyncio.sleep(5)
     await platform.restart_postgres(platform.declaration_postgres)
     restarted = time.monotonic()
+    stream.fault_repaired()
     await running
     fault_row.recovery_s = stream.first_success_after(restarted)
     await _check_stream(world, stream, fault_row, recovered_at=restarted)
@@ -77,10 +80,13 @@ async def test_single_kafka_broker_restarted_mid_stream(world: World, fault_row:
         return len(stream.accepted) >= 20
 
     await until(some_accepted, "20 declarations accepted")
+    assert not running.done(), "the stream ended before the fault: it hit no work"
+    stream.fault_began()
     platform.kill_broker(1)
     await asyncio.sleep(5)
     await platform.restart_broker(1)
     restarted = time.monotonic()
+    stream.fault_repaired()
     await running
 
     async def all_applied() -> bool:
@@ -101,6 +107,13 @@ async def test_smtp_server_down_for_a_minute(world: World, fault_row: FaultRow) 
     burst: dict[str, str] = {}
     await habilitate_burst(world, 10, burst)
     await asyncio.sleep(max(0.0, SMTP_DOWN_SECONDS - (time.monotonic() - stopped)))
+    async with platform.database("notification") as db:
+        waiting = await db.fetchval(
+            """SELECT count(*) FROM notification
+               WHERE lower(recipient_email) = ANY($1::text[]) AND status <> 'sent'""",
+            [email.lower() for email in burst.values()],
+        )
+    assert waiting > 0, "no e-mail of the burst was waiting for the SMTP server: no fault met"
     platform.smtp.start()
     restarted = time.monotonic()
     await platform.smtp.wait_ready()

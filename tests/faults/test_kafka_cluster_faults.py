@@ -52,12 +52,15 @@ async def test_one_of_three_brokers_killed_mid_stream(
         return len(stream.accepted) >= 15
 
     await until(some_accepted, "15 declarations accepted")
+    assert not running.done(), "the stream ended before the fault: it hit no work"
+    stream.fault_began()
     platform.kill_broker(2)
     killed = time.monotonic()
     await asyncio.sleep(10)
     during = sum(1 for at in stream.accepted_at if at >= killed)
     await platform.restart_broker(2)
     restarted = time.monotonic()
+    stream.fault_repaired()
     await running
 
     async def all_applied() -> bool:
@@ -89,6 +92,8 @@ async def test_two_of_three_brokers_killed_mid_stream(
         return len(stream.accepted) >= 15
 
     await until(some_accepted, "15 declarations accepted")
+    assert not running.done(), "the stream ended before the fault: it hit no work"
+    stream.fault_began()
     platform.kill_broker(1)
     platform.kill_broker(2)
     killed = time.monotonic()
@@ -100,6 +105,7 @@ async def test_two_of_three_brokers_killed_mid_stream(
         )
     await asyncio.gather(platform.restart_broker(1), platform.restart_broker(2))
     restarted = time.monotonic()
+    stream.fault_repaired()
     await running
 
     async def all_applied() -> bool:

@@ -14,6 +14,7 @@ from kairos_devstack.faults import (
     World,
     declaration_tally,
     entries_applied,
+    table_held,
     until,
 )
 
@@ -29,11 +30,14 @@ async def test_declaration_service_killed_mid_stream(world: World, fault_row: Fa
         return len(stream.accepted) >= 20
 
     await until(some_accepted, "20 declarations accepted")
+    assert not running.done(), "the stream ended before the fault: it hit no work"
+    stream.fault_began()
     service.kill()
     await asyncio.sleep(2)
     service.start()
     restarted = time.monotonic()
     await service.wait_ready()
+    stream.fault_repaired()
     await running
 
     async def all_applied() -> bool:
@@ -49,6 +53,7 @@ async def test_declaration_service_killed_mid_stream(world: World, fault_row: Fa
         f"{tally.unconfirmed} unconfirmed on the topic, drained {drained:.1f}s after the stream"
     )
     assert stream.refused == []
+    assert stream.retried > 0, "no request met the dead service: the kill hit no work"
     assert (tally.lost, tally.duplicates, tally.unconfirmed) == (0, 0, 0)
     assert applied == len(stream.accepted)
     assert fault_row.recovery_s is not None
@@ -62,8 +67,9 @@ async def test_declaration_service_killed_mid_attendance_batch(
     world: World, fault_row: FaultRow
 ) -> None:
     """Monthly attendance in batches of 150 rows (all or nothing); the service is SIGKILLed
-    while the second batch is in flight. Each batch is retried under its key: whatever the kill
-    interrupted (before, during or after the commit), every row ends up declared exactly once."""
+    while the second batch's transaction is open, its rows written and its events not yet
+    (seen in the service's PostgreSQL). Each batch is retried under its key: every row ends up
+    declared exactly once."""
     service = world.platform.service("declaration")
     stream = DeclarationStream(world)
     await stream.run(BATCHES * ROWS, per_second=60, concurrency=8)  # the entries first
@@ -71,13 +77,23 @@ async def test_declaration_service_killed_mid_attendance_batch(
     trainees = sorted(stream.trainees)
     batches = [trainees[i::BATCHES] for i in range(BATCHES)]
     await stream.declare_attendance(batches[0], attended_hours=3.5)
-    in_flight = asyncio.create_task(stream.declare_attendance(batches[1], attended_hours=3.5))
-    await asyncio.sleep(0.05)  # the batch is being read, judged or committed
-    service.kill()
+    # The outbox held (as a stalled disk would): the batch's transaction, once it has written
+    # its rows, waits for it. Seen waiting there, the service is killed mid-transaction.
+    async with table_held(world.platform, "declaration", "outbox") as outbox:
+        in_flight = asyncio.create_task(stream.declare_attendance(batches[1], attended_hours=3.5))
+
+        async def batch_mid_transaction() -> bool:
+            return bool(await outbox.waiting("declaration"))
+
+        await until(batch_mid_transaction, "the batch's transaction open, its rows written")
+        assert not in_flight.done(), "the batch was answered while its transaction was open"
+        stream.fault_began()
+        service.kill()
     await asyncio.sleep(2)
     service.start()
     restarted = time.monotonic()
     await service.wait_ready()
+    stream.fault_repaired()
     await in_flight
     for batch in batches[2:]:
         await stream.declare_attendance(batch, attended_hours=3.5)

@@ -70,6 +70,7 @@ from kairos_devstack.platform import (
     running_platform,
     signed_authorisation,
 )
+from kairos_devstack.story_clients import declarer_let_in
 from kairos_devstack.testing import valid_siret
 from kairos_habilitation.bootstrap import create_app as habilitation_app
 from kairos_habilitation.config import HabilitationSettings
@@ -755,11 +756,10 @@ async def _declarations(platform: Platform, of: Of, user_token: str) -> None:
     session = {**SESSION_REF, "starts_on": "2026-02-02", "ends_on": "2026-06-30",
                "weekly_hours": 35}  # fmt: skip
 
-    async def registered() -> bool | None:  # once the declaration service knows the user
-        response = await _declare(platform, user_token, f"{base}/sessions", session)
-        return True if response.status_code == 201 else None
-
-    await platform.eventually(registered)
+    assert platform.declaration_http is not None
+    await declarer_let_in(platform.declaration_http, of.id, user_token, "the user")
+    registered = await _declare(platform, user_token, f"{base}/sessions", session)
+    assert registered.status_code == 201, registered.text
     entry = await _declare(platform, user_token, f"{base}/entries", _entry())
     assert entry.status_code == 201, entry.text
     of.entry_declaration = str(entry.json()["declaration_id"])

@@ -15,6 +15,7 @@ without a length is refused as soon as it goes past the bound, and the largest l
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
@@ -25,6 +26,7 @@ import pytest_asyncio
 from fastapi import FastAPI, Request
 
 from kairos_devstack.platform import Organisation, Platform, bearer, running_platform
+from kairos_devstack.story_clients import declarer_let_in
 from kairos_devstack.testing import valid_siret
 from kairos_shared.limits import DEFAULT_MAX_BODY_BYTES, limit_body_size
 from kairos_shared.problems import install_problem_handlers
@@ -288,6 +290,16 @@ async def test_injection_strings_in_every_query_parameter_never_make_a_5xx(
     assert await _tables(platform) == tables
 
 
+def _body_routes(app: FastAPI, organisation_id: str) -> list[str]:
+    """Every POST route of ``app`` that reads a body (its OpenAPI says so), its path parameters
+    filled in: the organisation's id, a random one for the others."""
+    return sorted(
+        re.sub(r"{[^}]+}", str(uuid.uuid4()), path.replace("{organisation_id}", organisation_id))
+        for path, operations in app.openapi()["paths"].items()
+        if "requestBody" in operations.get("post", {})
+    )
+
+
 def _with_ids(path: str, organisation: Organisation) -> str:
     return (
         path.replace("{organisation_id}", organisation.id)
@@ -301,19 +313,31 @@ async def test_oversized_bodies_are_refused_with_413_by_every_service_and_change
     platform: Platform,
 ) -> None:
     too_big = b"{" + b" " * (DEFAULT_MAX_BODY_BYTES + 1) + b"}"
-    for service, (_, client) in _apps(platform).items():
-        for path in ("/v1/organisations", f"/v1/organisations/{uuid.uuid4()}/habilitations"):
+    # A streamed body (no Content-Length) is refused while it is read: sent by someone the
+    # routes let in (a route may refuse a stranger before reading a byte), on every route that
+    # reads one, it must meet the 413 and nothing else.
+    organisation = await platform.organisation(seed=9404)
+    _, token = await platform.active_holder(organisation, "streamer@of.example")
+    assert platform.declaration_http is not None
+    await declarer_let_in(platform.declaration_http, organisation.id, token, "the streamer")
+    for service, (app, client) in _apps(platform).items():
+        paths = _body_routes(app, organisation.id)
+        assert paths or service == "notification", f"{service} reads no body?"
+        for path in ["/v1/organisations", *paths]:
             declared = await client.post(
                 path, content=too_big, headers={"content-type": "application/json"}
             )
             assert declared.status_code == 413, (service, path, declared.text)
             assert declared.headers["content-type"] == "application/problem+json"
+        for path in paths:
             streamed = await client.post(
                 path,
                 content=_chunks(DEFAULT_MAX_BODY_BYTES + 1, chunk=64 * 1024),
-                headers={"content-type": "application/json"},
-            )
-            assert streamed.status_code in {404, 405, 413}, (service, path, streamed.text)
+                headers={**bearer(token), "content-type": "application/json",
+                         "Idempotency-Key": str(uuid.uuid4())},
+            )  # fmt: skip
+            assert streamed.status_code == 413, (service, path, streamed.text)
+            assert streamed.headers["content-type"] == "application/problem+json"
 
     # the adhesion (open to anyone) with an oversized body creates nothing
     body = json.dumps({**_adhesion(9420, "x"), "padding": "x" * DEFAULT_MAX_BODY_BYTES})

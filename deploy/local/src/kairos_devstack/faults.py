@@ -11,27 +11,32 @@ topics, the services' tables, the SMTP sink), what became of them: lost, applied
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from kairos_devstack.process_platform import ProcessPlatform
 from kairos_devstack.story_clients import (
     PARIS,
     Operator,
     bearer,
+    declarer_let_in,
     expect,
     first_login,
     login,
     open_hours_ahead,
+    organisation_known,
     wait_for,
 )
 from kairos_devstack.testing import valid_siret
@@ -96,6 +101,7 @@ async def new_organisation(
     """An adhesion requested and validated; its RGC logged in with its own password."""
     organisation_id, rgc, rgc_email = await validated_organisation(http, operator, seed)
     token = await first_login(http["identity"], rgc["login_id"], rgc["provisional_password"])
+    await organisation_known(http["habilitation"], organisation_id, token)
     return organisation_id, Person(rgc["login_id"], token, rgc_email)
 
 
@@ -178,16 +184,13 @@ async def set_up_tenant(platform: ProcessPlatform, http: dict[str, httpx.AsyncCl
     world.tenant.user = await active_user(world, organisation_id, rgc, f"user.{seed}@of.example")
     body = {**session, "starts_on": month.isoformat(),
             "ends_on": (month + timedelta(days=365)).isoformat(), "weekly_hours": 35}  # fmt: skip
-    key = str(uuid.uuid4())
-
-    async def registered() -> bool | None:
-        response = await call(
-            world, "declaration", "POST", f"/v1/organisations/{organisation_id}/sessions",
-            world.tenant.user, json=body, headers={"Idempotency-Key": key},
-        )  # fmt: skip
-        return True if response.status_code == httpx.codes.CREATED else None
-
-    await wait_for(registered, "the declaration service to accept the trainer")
+    user = world.tenant.user
+    await declarer_let_in(world.http["declaration"], organisation_id, user.token, user.login_id)
+    registered = await call(
+        world, "declaration", "POST", f"/v1/organisations/{organisation_id}/sessions",
+        world.tenant.user, json=body, headers={"Idempotency-Key": str(uuid.uuid4())},
+    )  # fmt: skip
+    expect(registered, 201)
     return world
 
 
@@ -195,6 +198,7 @@ async def set_up_tenant(platform: ProcessPlatform, http: dict[str, httpx.AsyncCl
 # Driving declarations and counting what became of them
 
 _RETRIED = {408, 409, 425, 429, 500, 502, 503, 504}
+"""Retried under the same key; the 5xx (and transport errors) only inside the fault window."""
 
 
 @dataclass
@@ -211,6 +215,24 @@ class DeclarationStream:
     """Every trainee this stream declared about (accepted or not)."""
     retried: int = 0
     give_up_after: float = 150.0
+    fault_began_at: float | None = None
+    repaired_at: float | None = None
+    window_closed_at: float | None = None
+    """The fault window: from :meth:`fault_began` until the first 201 to a request sent after
+    :meth:`fault_repaired`. A 5xx or a transport error answered outside it fails the test."""
+
+    def fault_began(self) -> None:
+        """Call just before injecting the fault."""
+        self.fault_began_at = time.monotonic()
+
+    def fault_repaired(self) -> None:
+        """Call once what failed is back (restarted, ready)."""
+        self.repaired_at = time.monotonic()
+
+    def _in_fault_window(self, sent_at: float) -> bool:
+        """Whether an error answered now, to a request sent at ``sent_at``, is the fault's."""
+        began, closed = self.fault_began_at, self.window_closed_at
+        return began is not None and (closed is None or sent_at < closed)
 
     async def declare_one(self) -> None:
         tenant = self.world.tenant
@@ -245,18 +267,27 @@ class DeclarationStream:
         key = {"Idempotency-Key": str(uuid.uuid4())}
         deadline = time.monotonic() + self.give_up_after
         while True:
+            sent_at = time.monotonic()
+            error = ""
             try:
                 response = await call(
                     self.world, "declaration", "POST", path, self.world.tenant.user, json=body,
                     headers=key,
                 )  # fmt: skip
-            except httpx.HTTPError:
-                response = None
+            except httpx.HTTPError as failed:
+                response, error = None, f"{type(failed).__name__}: {failed}"
             if response is not None and response.status_code == httpx.codes.CREATED:
+                repaired, closed = self.repaired_at, self.window_closed_at
+                if repaired is not None and closed is None and sent_at >= repaired:
+                    self.window_closed_at = time.monotonic()
                 return response
             if response is not None and response.status_code not in _RETRIED:
                 self.refused.append(f"{response.status_code} {response.text[:300]}")
                 return None
+            if response is not None and response.is_server_error:
+                error = f"{response.status_code} {response.text[:300]}"
+            if error and not self._in_fault_window(sent_at):
+                raise AssertionError(f"POST {path} answered {error} outside the fault window")
             if time.monotonic() > deadline:
                 self.refused.append(f"gave up after {self.give_up_after:.0f}s of retries")
                 return None
@@ -380,6 +411,46 @@ async def until(
     return time.monotonic() - started
 
 
+_MID_WORK = """
+    SELECT coalesce(array_agg(DISTINCT activity.application_name), '{}')
+    FROM pg_locks AS waiting JOIN pg_stat_activity AS activity USING (pid)
+    WHERE NOT waiting.granted AND waiting.pid <> pg_backend_pid()
+      AND ($1::text IS NULL OR waiting.relation = to_regclass($1))
+      AND ($2::text IS NULL OR EXISTS (
+          SELECT 1 FROM pg_locks AS written
+          WHERE written.pid = waiting.pid AND written.granted
+            AND written.relation = to_regclass($2) AND written.mode = 'RowExclusiveLock'))
+"""
+
+
+@dataclass(frozen=True)
+class Stall:
+    """A service's table held by the test (see :func:`table_held`)."""
+
+    connection: asyncpg.Connection
+    table: str
+
+    async def waiting(self, written: str | None = None, *, on_any_lock: bool = False) -> set[str]:
+        """The processes (``application_name``: ``<service>-<replica>``) with a transaction
+        waiting, seen in pg_locks: for the held table (or, ``on_any_lock``, for any lock), having
+        written ``written`` first if named. Non-empty: the service is mid-work."""
+        found = await self.connection.fetchval(
+            _MID_WORK, None if on_any_lock else self.table, written
+        )
+        return set(found)
+
+
+@contextlib.asynccontextmanager
+async def table_held(platform: ProcessPlatform, service: str, table: str) -> AsyncIterator[Stall]:
+    """``service``'s ``table`` locked against writes for the block (reads go on), as a stalled
+    disk would hold them: the service's transactions that write it wait there, seen through
+    :meth:`Stall.waiting`. A fault injected once one is seen waiting hits work in progress.
+    The lock is released when the block ends (after the fault)."""
+    async with platform.database(service) as admin, admin.transaction():
+        await admin.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        yield Stall(admin, table)
+
+
 # ---------------------------------------------------------------------------------------------
 # A burst of habilitations: events through identity, habilitation, declaration, notification
 
@@ -491,10 +562,12 @@ def judge_burst(burst: dict[str, str], effects: BurstEffects) -> BurstVerdict:
 
 
 async def habilitate_burst(
-    world: World, count: int, into: dict[str, str], *, concurrency: int = 3
-) -> dict[str, str]:
+    world: World, count: int, into: dict[str, str], *, concurrency: int = 3,
+    per_second: float | None = None,
+) -> dict[str, str]:  # fmt: skip
     """``count`` people habilitated by the tenant's RGC, each added to ``into`` (habilitation id
-    -> address) as soon as it is recorded, for a test to watch the burst progress."""
+    -> address) as soon as it is recorded, for a test to watch the burst progress; at most
+    ``per_second`` started a second (a burst that lasts, for a fault to meet it under way)."""
     tenant, gate = world.tenant, asyncio.Semaphore(concurrency)
 
     async def one(index: int) -> None:
@@ -505,6 +578,8 @@ async def habilitate_burst(
     async with asyncio.TaskGroup() as group:
         for index in range(count):
             group.create_task(one(index))
+            if per_second is not None:
+                await asyncio.sleep(1 / per_second)
     return into
 
 
@@ -673,6 +748,40 @@ async def find_record(
     return await wait_for(found, f"a {event_type} on {topic}")
 
 
+async def consumed_to_the_end(
+    bootstrap_servers: str, topic: str, group_id: str, *, timeout: float = 60.0
+) -> None:
+    """Until consumer group ``group_id`` committed, on every partition of ``topic``, past what
+    the topic holds now: everything on it so far was applied (or parked) by that consumer — the
+    barrier before checking that something did NOT happen (a second application, say)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers.split(","))
+    await producer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in await producer.partitions_for(topic)]
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers.split(","), group_id=None)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","))
+    await admin.start()
+    try:
+
+        async def past() -> bool:
+            committed = await admin.list_consumer_group_offsets(group_id, partitions=partitions)
+            return all(
+                end == 0 or (p in committed and committed[p].offset >= end)
+                for p, end in ends.items()
+            )
+
+        await until(past, f"{group_id} to commit past the end of {topic}", timeout=timeout)
+    finally:
+        await admin.close()
+
+
 async def skip_dead_letters(bootstrap_servers: str, dlq_topic: str, group_id: str) -> None:
     """Commit the replay group at the end of ``dlq_topic``: the letters there are not replayed
     (an operator's "these are known, leave them")."""
@@ -692,6 +801,8 @@ async def skip_dead_letters(bootstrap_servers: str, dlq_topic: str, group_id: st
     try:
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
-        await consumer.commit({partition: end for partition, end in ends.items() if end > 0})
+        parked = {partition: end for partition, end in ends.items() if end > 0}
+        if parked:  # none when this test runs alone
+            await consumer.commit(parked)
     finally:
         await consumer.stop()

@@ -22,6 +22,7 @@ from opentelemetry.trace import TracerProvider
 
 from kairos_devstack.processes import free_port
 from kairos_devstack.smtp_sink import MailStore, StoringHandler
+from kairos_devstack.story_clients import organisation_known
 from kairos_devstack.testing import services_running, valid_siret
 from kairos_devstack.topics import create_platform_topics
 from kairos_habilitation.bootstrap import create_app as create_habilitation_app
@@ -180,7 +181,7 @@ class Platform:
             organisation_id, rgc["account_id"], token, seed, rgc["login_id"],
             rgc["provisional_password"],
         )  # fmt: skip
-        await self.eventually(lambda: self.post_of(organisation_id))
+        await organisation_known(self.http, organisation_id, self.operator_token)
         return organisation
 
     async def post_of(self, organisation_id: str) -> dict[str, Any] | None:

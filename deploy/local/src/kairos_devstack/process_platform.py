@@ -228,7 +228,7 @@ class ProcessPlatform:
         return self.server_of(service).dsn(service)
 
     def _service_process(self, service: str, replica: int) -> ServiceProcess:
-        port = free_port()
+        port, name = free_port(), f"{service}-{replica}"
         prefix = f"KAIROS_{service.upper()}_"
         identity_port = self.services["identity"][0].port if "identity" in self.services else port
         env = {
@@ -241,12 +241,13 @@ class ProcessPlatform:
             "KAIROS_IDENTITY_SIGNING_KEY_PEM": self.signing_key_pem,
             "KAIROS_NOTIFICATION_SMTP_HOST": "127.0.0.1",
             "KAIROS_NOTIFICATION_SMTP_PORT": str(self.smtp.smtp_port),
-            f"{prefix}DATABASE_URL": self.database_url(service),
+            # Named, for a test to tell the replicas' connections apart (pg_stat_activity).
+            f"{prefix}DATABASE_URL": f"{self.database_url(service)}?application_name={name}",
             f"{prefix}HTTP_PORT": str(port),
             f"{prefix}KAFKA_CONNECT_RETRY_MAX_SECONDS": "2",
         }
         return ServiceProcess(
-            f"{service}-{replica}", [sys.executable, "-m", f"kairos_{service}"], self.logs,
+            name, [sys.executable, "-m", f"kairos_{service}"], self.logs,
             f"http://127.0.0.1:{port}/health/ready", env, service=service, port=port,
         )  # fmt: skip
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -143,8 +144,38 @@ def port_accepts(host: str, port: int) -> bool:
     return False
 
 
+_PORTS_BELOW = 10_000
+"""Ports a test server may take start here, above ``make run``'s and the usual services'."""
+_PORTS_ENOUGH = 1_000
+"""Fewer ports than this below the ephemeral range (an unusual kernel setting): bind(0)."""
+
+
+def ephemeral_ports() -> range:
+    """The kernel's range for the local ports of outgoing connections (Linux's default if it
+    cannot be read)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32_768, 61_000)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port the kernel says is free now (tests use these to never clash with ``make run``)."""
+    """A port free now, for a test server (never clashing with ``make run``), chosen at random
+    below the ephemeral range: a port the kernel hands out for ``bind(0)`` may go to an
+    outgoing connection before the server meant to listen there binds it (a Kafka broker of a
+    test failed to start that way, 'Address already in use')."""
+    ephemeral = ephemeral_ports()
+    candidates = range(_PORTS_BELOW, ephemeral.start)
+    chooser = random.SystemRandom()
+    for _ in range(100 if len(candidates) >= _PORTS_ENOUGH else 0):
+        port = chooser.choice(candidates)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])

@@ -28,11 +28,13 @@ from kairos_devstack.story_clients import (
     Operator,
     StoryError,
     bearer,
+    declarer_let_in,
     expect,
     first_login,
     login,
     move_clock,
     open_hours_ahead,
+    organisation_known,
     wait_for,
 )
 from kairos_devstack.testing import valid_siret
@@ -111,6 +113,7 @@ class Soak:
     async def organisation(self, n: int) -> OF:
         rgc = await self.validated_organisation(n)
         token = await first_login(self.identity, rgc["login_id"], rgc["provisional_password"])
+        await organisation_known(self.habilitation, str(rgc["organisation_id"]), token)
         digits = f"{self.seed(n) % 10**10:010d}"
         session = {"action_number": f"84_AF_{digits}", "session_number": f"84_SE_{digits}"}
         return OF(str(rgc["organisation_id"]), str(rgc["login_id"]), token, session=session)
@@ -186,16 +189,14 @@ class Soak:
         ends = self.month + timedelta(days=200)
         body = {**of.session, "starts_on": self.month.isoformat(), "ends_on": ends.isoformat(),
                 "weekly_hours": 35}  # fmt: skip
-        key = str(uuid.uuid4())
-
-        async def registered() -> bool | None:
-            response = await self.declaration.post(
+        await declarer_let_in(self.declaration, of.id, person.token, person.login_id)
+        expect(
+            await self.declaration.post(
                 f"/v1/organisations/{of.id}/sessions", json=body,
-                headers=bearer(person.token) | {"Idempotency-Key": key},
-            )  # fmt: skip
-            return True if response.status_code == httpx.codes.CREATED else None
-
-        await wait_for(registered, f"the declaration service to accept {of.id}'s declarer")
+                headers=bearer(person.token) | {"Idempotency-Key": str(uuid.uuid4())},
+            ),
+            201,
+        )  # fmt: skip
 
     # --- the actions of the mix ---------------------------------------------------------------
 

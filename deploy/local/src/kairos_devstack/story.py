@@ -41,10 +41,12 @@ from kairos_devstack.story_clients import (
     Operator,
     StoryError,
     bearer,
+    declarer_let_in,
     expect,
     first_login,
     move_clock,
     open_hours_ahead,
+    organisation_known,
     wait_for,
 )
 from kairos_devstack.testing import valid_siret
@@ -164,6 +166,7 @@ class Story:
         self.say(f"4. E-mail to the RGC: « {mail.subject} »")
         token = await first_login(self.identity, rgc["login_id"], rgc["provisional_password"])
         self.say("5. The RGC logged in for the first time and chose its password.")
+        await organisation_known(self.habilitation, organisation_id, token)
         return organisation_id, token
 
     async def _holder(self, organisation_id: str, rgc_token: str, email: str, role: str) -> Any:
@@ -231,17 +234,10 @@ class Story:
         ends = month + timedelta(days=180)
         body = {**session, "starts_on": month.isoformat(), "ends_on": ends.isoformat(),
                 "weekly_hours": 35}  # fmt: skip
-        key = str(uuid.uuid4())
-
-        async def registered() -> dict[str, Any] | None:
-            response = await self.declaration.post(
-                f"{base}/sessions", json=body, headers=bearer(token) | {"Idempotency-Key": key}
-            )
-            created = response.status_code == httpx.codes.CREATED
-            return response.json() if created else None
 
         async with DeclarationsFeed(self.endpoints.kafka, trainee) as feed:
-            await wait_for(registered, "the declaration service to accept the trainer")
+            await declarer_let_in(self.declaration, organisation_id, token, "the trainer")
+            await self._declare(f"{base}/sessions", body, token)
             entry = {"session": session, "trainee_id": trainee, "entered_on": month.isoformat()}
             declared = await self._declare(f"{base}/entries", entry, token)
             self.say(

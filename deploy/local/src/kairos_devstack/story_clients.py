@@ -65,6 +65,70 @@ async def wait_for(
         raise StoryError(f"waited {timeout:.0f} s for {what}") from None
 
 
+NOT_YET = frozenset({404, 503})
+"""What a service answers about an organisation it has not heard of yet (its view is built from
+another service's events): 404 No such organisation, or 503 with Retry-After while it is being
+set up."""
+
+
+async def until_answered(
+    request: Callable[[], Awaitable[httpx.Response]],
+    what: str,
+    *,
+    not_yet: Collection[int] = NOT_YET,
+    timeout: float = 90.0,
+) -> httpx.Response:
+    """The first 2xx answer of ``request()``, a read on the service whose view a builder is
+    about to act on: the positive sign that the events that view is built from have arrived.
+    A not-yet answer (``not_yet``) is asked again until ``timeout``; any other fails at once.
+    Either failure says what was awaited. The one wait every test builder uses before acting
+    on another service's view (tenant set-up, the story, the soak, the in-process platform)."""
+    last = "none"
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                response = await request()
+                if response.is_success:
+                    return response
+                last = f"{response.status_code} {response.text[:300]}"
+                if response.status_code not in not_yet:
+                    raise StoryError(
+                        f"while waiting for {what}: {response.request.method} "
+                        f"{response.request.url} answered {last}"
+                    )
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise StoryError(f"waited {timeout:.0f} s for {what}; last answer: {last}") from None
+
+
+async def organisation_known(
+    habilitation: httpx.AsyncClient, organisation_id: str, token: str
+) -> None:
+    """Until the habilitation service answers the organisation's RGC post to ``token`` (its RGC,
+    head or an operator): it consumed AdhesionValidated, habilitations may be recorded."""
+    await until_answered(
+        lambda: habilitation.get(f"/v1/organisations/{organisation_id}/rgc", headers=bearer(token)),
+        f"the habilitation service to know organisation {organisation_id} (AdhesionValidated)",
+    )
+
+
+async def declarer_let_in(
+    declaration: httpx.AsyncClient, organisation_id: str, token: str, who: str
+) -> None:
+    """Until the declaration service lets ``token``'s holder read the organisation's
+    declarations: it consumed the organisation's validation and the person's habilitation.
+    Until then it answers 404/503 (the organisation) or 403 (the person, not yet known)."""
+    await until_answered(
+        lambda: declaration.get(
+            f"/v1/organisations/{organisation_id}/declarations",
+            params={"limit": 1},
+            headers=bearer(token),
+        ),
+        f"the declaration service to let {who} of {organisation_id} in",
+        not_yet={403, *NOT_YET},
+    )
+
+
 async def first_login(identity: httpx.AsyncClient, login_id: str, provisional: str) -> str:
     """Log in with the provisional password, choose one's own, log in again: a token. Once
     more from the start if the first token expired in between (the soak moves the clock)."""
