@@ -18,7 +18,7 @@ from kairos_identity.service_layer.deadlines import apply_deadlines
 from kairos_schemas import habilitation as events
 
 Platform = Any  # the conftest's dataclass (test modules cannot import the conftest)
-DAY_21 = timedelta(days=21, minutes=1)
+DAY_21 = timedelta(days=22)  # past the end of the 21st day in the OF's zone (K6)
 NEW_RGC = {"first_name": "Nora", "last_name": "Blanc", "email": "nora.blanc@of.example"}
 
 
@@ -185,7 +185,12 @@ async def test_a_head_account_that_lapsed_does_not_lock_the_of_out(platform: Pla
         return post["head_account_id"] if post else None
 
     head_account_id = await platform.eventually(head_account)
-    await platform.advance(timedelta(days=7, minutes=1))  # the head never logs in
+    handed_over = await platform.identity_http.get(
+        f"/v1/accounts/{head_account_id}/provisional-credentials",
+        headers=bearer(organisation.rgc_token),
+    )  # the head's 7 days run from here (K6)
+    assert handed_over.status_code == 200, handed_over.text
+    await platform.advance(timedelta(days=8))  # the head never logs in
     await apply_deadlines(platform.identity.state.identity)
 
     async def head_lapsed() -> bool | None:
