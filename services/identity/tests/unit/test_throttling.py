@@ -45,6 +45,13 @@ def test_the_first_failures_cost_nothing(failures: int) -> None:
     assert POLICY.decide(after_failures(failures), T0).allowed
 
 
+@pytest.mark.parametrize("failures", [1, 2])
+def test_the_first_failures_cost_nothing_on_a_clock_a_moment_behind(failures: int) -> None:
+    """Another replica recorded the last failure on a clock slightly ahead of this one's: no
+    wait is owed, so nothing is refused (a refusal here once stopped a two-replica test)."""
+    assert POLICY.decide(after_failures(failures), T0 - timedelta(seconds=1)).allowed
+
+
 @pytest.mark.parametrize(
     ("failures", "seconds"),
     [(3, 1), (4, 2), (5, 4), (6, 8), (7, 16), (8, 30), (9, 30)],

@@ -82,10 +82,12 @@ class LoginThrottlePolicy:
     def decide(self, state: LoginThrottleState, now: datetime) -> ThrottleDecision:
         """May a login attempt be made at `now`? If not, until when must it wait?"""
         require_aware(now, "now")
-        if state.last_failure_at is None:
+        wait = self.wait_after(state.consecutive_failures)
+        if state.last_failure_at is None or not wait:
+            # No wait is owed: allowed even when this replica's clock is a moment behind the
+            # one that recorded the last failure (replicas' clocks never agree to the microsecond).
             return _ALLOWED
-        last_failure_at = as_utc(state.last_failure_at, "last_failure_at")
-        retry_after = last_failure_at + self.wait_after(state.consecutive_failures)
+        retry_after = as_utc(state.last_failure_at, "last_failure_at") + wait
         if now >= retry_after:
             return _ALLOWED
         locked = state.consecutive_failures >= self.lock_threshold
