@@ -10,7 +10,8 @@ timeout; in exchange nothing else is needed to keep two replicas from sending th
 no lease to size against the send time, and a replica that dies mid-send releases its row at
 once (its connection closes, the transaction rolls back). What no design removes: a crash after
 the server accepted the e-mail and before the commit sends it again, once, with the same
-Message-ID. One transaction per e-mail (not per batch) keeps that to a single e-mail.
+Message-ID. One transaction per e-mail (not per batch) keeps that to the e-mails in flight: at
+most one per worker, `concurrency` per replica.
 """
 
 from __future__ import annotations
