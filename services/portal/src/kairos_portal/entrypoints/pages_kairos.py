@@ -1,0 +1,356 @@
+"""Kairos — declarations (K16-K20): training sessions, entries, a trainee's page with every
+version, monthly attendance as a grid and as a CSV file, exits. Each submission carries the
+Idempotency-Key made when its form was shown; the service's refusals are shown on the fields
+(and grid rows) it names."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData, UploadFile
+
+from kairos_portal.domain import attendance, french, labels
+from kairos_portal.domain.forms import FormErrors
+from kairos_portal.domain.problems import FieldError, ServiceProblem
+from kairos_portal.domain.web_sessions import WebSession
+from kairos_portal.entrypoints.web import (
+    call,
+    form_of,
+    key_of,
+    render,
+    see_other,
+    signed_in,
+    text,
+    web_of,
+)
+from kairos_portal.service_layer.ports import Request as ServiceRequest
+from kairos_portal.service_layer.ports import ServiceRefused
+
+router = APIRouter(prefix="/kairos")
+FORM_REFUSALS = {400, 403, 409, 422}
+MAX_CSV_BYTES = 2 * 1024 * 1024
+
+
+def _base(session: WebSession) -> str:
+    return f"/v1/organisations/{session.person.organisation_id or '-'}"
+
+
+def session_url(action: str, number: str) -> str:
+    return f"/kairos/sessions/{quote(action, safe='')}/{quote(number, safe='')}"
+
+
+async def _declaration(request: Request, session: WebSession, declaration_id: str) -> Any:
+    if not declaration_id:
+        return None
+    safe = "".join(c for c in declaration_id if c.isalnum() or c == "-")[:64]
+    found = await call(request, session, "declaration",
+                       ServiceRequest("GET", f"/v1/declarations/{safe}"))  # fmt: skip
+    return found["versions"][-1] if found.get("versions") else None
+
+
+# ---- training sessions -------------------------------------------------------------------------
+
+
+async def _sessions(request: Request, session: WebSession) -> list[dict[str, Any]]:
+    found = await call(request, session, "declaration",
+                       ServiceRequest("GET", f"{_base(session)}/sessions",
+                                      params={"limit": "200"}))  # fmt: skip
+    sessions: list[dict[str, Any]] = found["sessions"]
+    return sessions
+
+
+async def _sessions_page(
+    request: Request, session: WebSession, errors: FormErrors | None = None,
+    values: dict[str, str] | None = None, status: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    return render(
+        request, "pages/kairos.html",
+        {"sessions": await _sessions(request, session), "errors": errors or FormErrors(),
+         "values": values or {}, "session_url": session_url},
+        session=session, status_code=status,
+    )  # fmt: skip
+
+
+@router.get("")
+async def kairos_home(request: Request) -> HTMLResponse:
+    return await _sessions_page(request, await signed_in(request))
+
+
+@router.post("/sessions")
+async def register_session(request: Request) -> Response:
+    session = await signed_in(request)
+    form = await form_of(request, session)
+    body = {name: text(form, name) for name in labels.SESSION}
+    try:
+        await call(
+            request, session, "declaration",
+            ServiceRequest("POST", f"{_base(session)}/sessions", json=body,
+                           idempotency_key=key_of(form)),
+        )  # fmt: skip
+    except ServiceRefused as refused:
+        if refused.problem.status not in FORM_REFUSALS:
+            raise
+        errors = FormErrors.of(refused.problem, labels.SESSION)
+        return await _sessions_page(request, session, errors, body, refused.problem.status)
+    return see_other(session_url(body["action_number"], body["session_number"]))
+
+
+# ---- one session: its trainees, entries ---------------------------------------------------------
+
+
+async def _entries(request: Request, session: WebSession, action: str, number: str) -> list[Any]:
+    found = await call(
+        request, session, "declaration",
+        ServiceRequest("GET", f"{_base(session)}/declarations",
+                       params={"kind": "entry", "action_number": action,
+                               "session_number": number, "limit": "100"}),
+    )  # fmt: skip
+    entries: list[Any] = found["declarations"]
+    return entries
+
+
+async def _session_page(
+    request: Request, session: WebSession, action: str, number: str,
+    errors: FormErrors | None = None, values: dict[str, str] | None = None, status: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    sessions = await _sessions(request, session)
+    training = next((s for s in sessions if s["action_number"] == action
+                     and s["session_number"] == number), None)  # fmt: skip
+    declared = await _declaration(request, session, request.query_params.get("declaree", ""))
+    return render(
+        request, "pages/session.html",
+        {"training": training, "action": action, "number": number,
+         "entries": await _entries(request, session, action, number),
+         "declared": declared, "errors": errors or FormErrors(), "values": values or {},
+         "month": attendance.previous_month(web_of(request).portal.clock.now().date()),
+         "url": session_url(action, number)},
+        session=session, status_code=status,
+    )  # fmt: skip
+
+
+@router.get("/sessions/{action}/{number}")
+async def session_page(request: Request, action: str, number: str) -> HTMLResponse:
+    return await _session_page(request, await signed_in(request), action, number)
+
+
+async def _declare(
+    request: Request, session: WebSession, path: str, body: dict[str, Any], form: FormData
+) -> dict[str, Any]:
+    answer: dict[str, Any] = await call(
+        request, session, "declaration",
+        ServiceRequest("POST", f"{_base(session)}/{path}", json=body,
+                       idempotency_key=key_of(form)),
+    )  # fmt: skip
+    return answer
+
+
+@router.post("/sessions/{action}/{number}/entrees")
+async def declare_entry(request: Request, action: str, number: str) -> Response:
+    session = await signed_in(request)
+    form = await form_of(request, session)
+    body: dict[str, Any] = {
+        "session": {"action_number": action, "session_number": number},
+        "trainee_id": text(form, "trainee_id"), "entered_on": text(form, "entered_on"),
+    }  # fmt: skip
+    if text(form, "funded_by"):
+        body["funded_by"] = text(form, "funded_by")
+    try:
+        declared = await _declare(request, session, "entries", body, form)
+    except ServiceRefused as refused:
+        if refused.problem.status not in FORM_REFUSALS:
+            raise
+        errors = FormErrors.of(refused.problem, labels.ENTRY)
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await _session_page(
+            request, session, action, number, errors, values, refused.problem.status
+        )
+    return see_other(f"{session_url(action, number)}?declaree={declared['declaration_id']}")
+
+
+# ---- monthly attendance: the grid and the CSV file -----------------------------------------------
+
+
+def _grid_rows(form: FormData | None, trainees: list[str]) -> list[attendance.GridRow]:
+    rows = []
+    for index, trainee in enumerate(trainees):
+        hours = {}
+        for column in attendance.HOURS_COLUMNS:
+            hours[column] = text(form, f"rows-{index}-{column}") if form is not None else ""
+        rows.append(attendance.GridRow(trainee, hours))
+    return rows
+
+
+def _month(value: str, default: str) -> str:
+    ok = len(value) == 7 and value[4] == "-" and value.replace("-", "").isdigit()  # noqa: PLR2004
+    return value if ok else default
+
+
+async def _grid_page(
+    request: Request, session: WebSession, action: str, number: str, month: str,
+    form: FormData | None = None, errors: FormErrors | None = None, status: int = 200,
+    accepted: int | None = None,
+) -> HTMLResponse:  # fmt: skip
+    entries = await _entries(request, session, action, number)
+    trainees = sorted({e["trainee_id"] for e in entries})
+    return render(
+        request, "pages/attendance.html",
+        {"action": action, "number": number, "month": month,
+         "rows": _grid_rows(form, trainees), "errors": errors or FormErrors(),
+         "accepted": accepted, "url": session_url(action, number),
+         "columns": {c: labels.ATTENDANCE_COLUMNS[c] for c in attendance.HOURS_COLUMNS}},
+        session=session, status_code=status,
+    )  # fmt: skip
+
+
+@router.get("/sessions/{action}/{number}/presences")
+async def attendance_grid(request: Request, action: str, number: str) -> HTMLResponse:
+    session = await signed_in(request)
+    default = attendance.previous_month(web_of(request).portal.clock.now().date())
+    month = _month(request.query_params.get("mois", ""), default)
+    accepted = request.query_params.get("acceptees", "")
+    return await _grid_page(
+        request, session, action, number, month,
+        accepted=int(accepted) if accepted.isdigit() else None,
+    )  # fmt: skip
+
+
+def _on_grid(problem: ServiceProblem, positions: list[int]) -> ServiceProblem:
+    """The service's ``rows[i]`` (the i-th row sent) as the grid's own row number."""
+    moved = []
+    for error in problem.errors:
+        row = error.row
+        if row is not None and row < len(positions):
+            rest = error.path.split("]", 1)[1]
+            moved.append(FieldError(f"rows[{positions[row]}]{rest}", error.message))
+        else:
+            moved.append(error)
+    return ServiceProblem(problem.status, problem.type, problem.title, problem.detail,
+                          tuple(moved), problem.retry_after_seconds, problem.extensions)  # fmt: skip
+
+
+@router.post("/sessions/{action}/{number}/presences")
+async def declare_attendance_grid(request: Request, action: str, number: str) -> Response:
+    session = await signed_in(request)
+    form = await form_of(request, session)
+    default = attendance.previous_month(web_of(request).portal.clock.now().date())
+    month = _month(text(form, "month"), default)
+    trainees = sorted({e["trainee_id"] for e in await _entries(request, session, action, number)})
+    rows, positions = attendance.batch_rows(_grid_rows(form, trainees), action, number, month)
+    if not rows:
+        errors = FormErrors.message("Saisissez les heures d'au moins un stagiaire.")
+        return await _grid_page(request, session, action, number, month, form, errors, 422)
+    try:
+        answer = await call(
+            request, session, "declaration",
+            ServiceRequest("POST", f"{_base(session)}/attendance-statements/batch",
+                           json={"rows": rows}, idempotency_key=key_of(form)),
+        )  # fmt: skip
+    except ServiceRefused as refused:
+        if refused.problem.status not in FORM_REFUSALS:
+            raise
+        errors = FormErrors.of(_on_grid(refused.problem, positions), labels.ATTENDANCE_COLUMNS)
+        return await _grid_page(
+            request, session, action, number, month, form, errors, refused.problem.status
+        )
+    count = len(answer.get("declarations", rows)) if isinstance(answer, dict) else len(rows)
+    return see_other(f"{session_url(action, number)}/presences?mois={month}&acceptees={count}")
+
+
+@router.post("/sessions/{action}/{number}/presences/csv")
+async def declare_attendance_csv(request: Request, action: str, number: str) -> Response:
+    session = await signed_in(request)
+    form = await form_of(request, session)
+    upload = form.get("fichier")
+    content = b""
+    if isinstance(upload, UploadFile):
+        content = await upload.read(MAX_CSV_BYTES + 1)
+    if not content or len(content) > MAX_CSV_BYTES:
+        errors = FormErrors.message("Choisissez un fichier CSV (2 Mo au plus).")
+        return render(request, "pages/attendance_csv.html",
+                      {"rows": [], "errors": errors, "url": session_url(action, number)},
+                      session=session, status_code=422)  # fmt: skip
+    decoded = content.decode("utf-8-sig", errors="replace")
+    try:
+        answer = await call(
+            request, session, "declaration",
+            ServiceRequest("POST", f"{_base(session)}/attendance-statements/batch",
+                           content=decoded.encode(), content_type="text/csv",
+                           idempotency_key=key_of(form)),
+        )  # fmt: skip
+    except ServiceRefused as refused:
+        if refused.problem.status not in FORM_REFUSALS:
+            raise
+        return render(
+            request, "pages/attendance_csv.html",
+            {"rows": attendance.csv_rows(decoded), "url": session_url(action, number),
+             "columns": labels.ATTENDANCE_COLUMNS,
+             "errors": FormErrors.of(refused.problem, labels.ATTENDANCE_COLUMNS)},
+            session=session, status_code=refused.problem.status,
+        )  # fmt: skip
+    count = len(answer.get("declarations", [])) if isinstance(answer, dict) else 0
+    return render(request, "pages/attendance_csv.html",
+                  {"rows": [], "accepted": count, "url": session_url(action, number)},
+                  session=session)  # fmt: skip
+
+
+# ---- a trainee: every declaration and version; the exit ------------------------------------------
+
+
+async def _trainee_page(
+    request: Request, session: WebSession, trainee: str, action: str, number: str,
+    errors: FormErrors | None = None, values: dict[str, str] | None = None, status: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    found = await call(
+        request, session, "declaration",
+        ServiceRequest("GET", f"{_base(session)}/declarations",
+                       params={"trainee_id": trainee, "action_number": action,
+                               "session_number": number, "include_cancelled": "true",
+                               "limit": "100"}),
+    )  # fmt: skip
+    histories = []
+    for declaration in found["declarations"]:
+        versions = await call(
+            request, session, "declaration",
+            ServiceRequest("GET", f"/v1/declarations/{declaration['declaration_id']}"),
+        )  # fmt: skip
+        histories.append(versions["versions"])
+    declared = await _declaration(request, session, request.query_params.get("declaree", ""))
+    return render(
+        request, "pages/trainee.html",
+        {"trainee": trainee, "action": action, "number": number, "histories": histories,
+         "declared": declared, "errors": errors or FormErrors(), "values": values or {},
+         "url": session_url(action, number), "exit_kinds": french.EXIT_KINDS,
+         "exit_reasons": french.EXIT_REASONS},
+        session=session, status_code=status,
+    )  # fmt: skip
+
+
+@router.get("/sessions/{action}/{number}/stagiaires/{trainee}")
+async def trainee_page(request: Request, action: str, number: str, trainee: str) -> HTMLResponse:
+    return await _trainee_page(request, await signed_in(request), trainee, action, number)
+
+
+@router.post("/sessions/{action}/{number}/stagiaires/{trainee}/sortie")
+async def declare_exit(request: Request, action: str, number: str, trainee: str) -> Response:
+    session = await signed_in(request)
+    form = await form_of(request, session)
+    body = {
+        "session": {"action_number": action, "session_number": number}, "trainee_id": trainee,
+        "exited_on": text(form, "exited_on"), "exit_kind": text(form, "exit_kind"),
+        "reason": text(form, "reason"),
+    }  # fmt: skip
+    try:
+        declared = await _declare(request, session, "exits", body, form)
+    except ServiceRefused as refused:
+        if refused.problem.status not in FORM_REFUSALS:
+            raise
+        errors = FormErrors.of(refused.problem, labels.EXIT)
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await _trainee_page(
+            request, session, trainee, action, number, errors, values, refused.problem.status
+        )
+    page = f"{session_url(action, number)}/stagiaires/{quote(trainee, safe='')}"
+    return see_other(f"{page}?declaree={declared['declaration_id']}")
