@@ -222,7 +222,8 @@ def _habilitate_trainer(rgc: Visit, run: str) -> tuple[str, str]:
     page.get_by_label("Autorisation signée (document)").set_input_files(
         files=[{"name": "autorisation.pdf", "mimeType": "application/pdf", "buffer": document}]
     )
-    page.get_by_label("J'atteste que cette personne est salariée de l'organisme").check()
+    # force: the DSFR draws its own box over the input (a click on it lands on the label)
+    page.get_by_label("J'atteste que cette personne est salariée de l'organisme").check(force=True)
     page.get_by_role("button", name="Enregistrer l'habilitation").click()
     page.wait_for_url(re.compile(r".*/coadha/habilitations/[0-9a-f-]+\?info=enregistree"))
     assert hashlib.sha256(document).hexdigest() in page.content()  # computed by the server
