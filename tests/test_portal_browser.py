@@ -350,7 +350,8 @@ def _refused_after_ending(trainer: Visit, trainee: str, session_url: str, today:
 
     _until(trainer, refused, "the trainer's submission to be refused")
     trainer.check("refus-apres-fin")
-    return page.get_by_role("main").inner_text()
+    said: str = page.get_by_role("main").inner_text()
+    return said
 
 
 @pytest.mark.parametrize("theme", ["neutral", "dsfr"])
@@ -371,7 +372,7 @@ def test_the_of_story_in_the_browser(portals: Portals, browser: Any, theme: str)
         _exit_before_entry(trainer, trainee, session_url, today)
         _end_habilitation(rgc)
         said = _refused_after_ending(trainer, trainee, session_url, today)
-        assert ("habilité" in said) or ("session a pris fin" in said), said
+        assert ("habilité" in said) or ("Le service a mis fin à votre session" in said), said
     finally:
         rgc.close()
         trainer.close()

@@ -25,16 +25,15 @@ from kairos_portal.entrypoints.web import (
     Web,
     csrf_page,
     make_templates,
-    problem_page,
+    service_refused_page,
     session_ended_page,
-    session_of,
 )
 from kairos_portal.service_layer import web_sessions
 from kairos_portal.service_layer.ports import ServiceApi, ServiceRefused, SessionStore
 from kairos_portal.service_layer.web_sessions import Portal, SessionEnded
 from kairos_shared.clock import Clock, system_clock
-from kairos_shared.db import create_pool, ping
-from kairos_shared.health import health_router
+from kairos_shared.db import create_pool
+from kairos_shared.health import Probe, health_router
 from kairos_shared.logging import configure_logging
 from kairos_shared.migrations import apply_migrations
 
@@ -90,20 +89,17 @@ def create_app(
         app.include_router(router)
     app.include_router(health_router({"database": _probe(store)}, timeout=2.0))
     app.mount("/static", StaticFiles(directory=settings.static_dir or STATIC), name="static")
-    app.add_exception_handler(
-        ServiceRefused,
-        lambda request, error: problem_page(request, error.problem, session_of(request)),  # type: ignore[attr-defined]
-    )
-    app.add_exception_handler(SessionEnded, session_ended_page)  # type: ignore[arg-type]
-    app.add_exception_handler(CsrfRefused, csrf_page)  # type: ignore[arg-type]
+    app.add_exception_handler(ServiceRefused, service_refused_page)
+    app.add_exception_handler(SessionEnded, session_ended_page)
+    app.add_exception_handler(CsrfRefused, csrf_page)
     app.add_middleware(SecurityHeaders)
     return app
 
 
-def _probe(store: SessionStore):  # type: ignore[no-untyped-def]
+def _probe(store: SessionStore) -> Probe:
     async def database() -> None:
         if isinstance(store, PostgresSessionStore):
-            await ping(store._pool, 2.0)  # noqa: SLF001 - the store's own pool
+            await store.ping(2.0)
 
     return database
 
@@ -130,7 +126,7 @@ async def _forget_idle_sessions(portal: Portal) -> None:
         await asyncio.sleep(CLEANUP_SECONDS)
         try:
             forgotten = await web_sessions.forget_idle(portal)
-        except Exception:  # noqa: BLE001 - logged; the next round tries again
+        except Exception:
             log.exception("idle sessions not deleted")
         else:
             if forgotten:

@@ -1,5 +1,5 @@
-"""In-memory stand-ins for the portal's unit tests (and anyone embedding it): the four services' APIs (answers scripted
-per request) and the web sessions' store."""
+"""In-memory stand-ins for the portal's unit tests (and anyone embedding it): the four
+services' APIs (answers scripted per request) and the web sessions' store."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kairos_portal.domain.calls import Answer, Request, ServiceRefused
 from kairos_portal.domain.problems import parse_problem
 from kairos_portal.domain.web_sessions import WebSession
-from kairos_portal.service_layer.ports import Answer, Request, ServiceRefused
 
 ORGANISATION = "6f1c2a1e-0000-4000-8000-000000000001"
 

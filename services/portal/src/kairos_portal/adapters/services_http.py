@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
+from kairos_portal.domain.calls import Answer, Request, Service, ServiceRefused
 from kairos_portal.domain.problems import parse_problem
-from kairos_portal.service_layer.ports import Answer, Request, Service, ServiceRefused
 
 _FORWARDED = ("retry-after", "content-type", "content-disposition", "cache-control")
 

@@ -7,6 +7,7 @@ from datetime import datetime
 import asyncpg
 
 from kairos_portal.domain.web_sessions import WebSession
+from kairos_shared.db import ping
 
 _COLUMNS = (
     "session_key, login_id, access_token, refresh_token, access_expires_at, csrf_token, "
@@ -37,6 +38,9 @@ class PostgresSessionStore:
         if self._connections is None:
             raise RuntimeError("the session store has no database pool (not started)")
         return self._connections
+
+    async def ping(self, timeout: float) -> None:
+        await ping(self._pool, timeout)
 
     async def get(self, key: bytes) -> WebSession | None:
         row = await self._pool.fetchrow(

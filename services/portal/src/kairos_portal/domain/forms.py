@@ -56,7 +56,9 @@ class FormErrors:
                 )
             elif error.path in labels:
                 before = errors.by_field.get(error.path)
-                errors.by_field[error.path] = f"{before} {error.message}" if before else error.message
+                errors.by_field[error.path] = (
+                    f"{before} {error.message}" if before else error.message
+                )
                 errors.summary.append(
                     SummaryItem(f"{labels[error.path]} : {error.message}", field_id(error.path))
                 )

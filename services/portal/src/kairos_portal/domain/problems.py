@@ -105,9 +105,7 @@ def _path(raw: str) -> str:
     return raw.removeprefix("body.").removeprefix("body")
 
 
-def parse_problem(
-    status: int, body: Any, retry_after: str | None = None
-) -> ServiceProblem:
+def parse_problem(status: int, body: Any, retry_after: str | None = None) -> ServiceProblem:
     """Whatever a service answered with a non-2xx status, as a :class:`ServiceProblem`."""
     data = body if isinstance(body, dict) else {}
     errors = tuple(

@@ -153,8 +153,10 @@ async def _record_page(
         request, session, "habilitation",
         ServiceRequest("GET", f"/v1/habilitations/{_safe(habilitation_id)}"),
     )  # fmt: skip
-    info = {"enregistree": "L'habilitation est enregistrée.",
-            "terminee": "L'habilitation est terminée."}.get(request.query_params.get("info", ""))  # fmt: skip
+    info = {
+        "enregistree": "L'habilitation est enregistrée.",
+        "terminee": "L'habilitation est terminée.",
+    }.get(request.query_params.get("info", ""))
     return render(
         request, "pages/habilitation.html",
         {"h": record, "info": info, "errors": errors or FormErrors(),

@@ -227,8 +227,15 @@ def _on_grid(problem: ServiceProblem, positions: list[int]) -> ServiceProblem:
             moved.append(FieldError(f"rows[{positions[row]}]{rest}", error.message))
         else:
             moved.append(error)
-    return ServiceProblem(problem.status, problem.type, problem.title, problem.detail,
-                          tuple(moved), problem.retry_after_seconds, problem.extensions)  # fmt: skip
+    return ServiceProblem(
+        problem.status,
+        problem.type,
+        problem.title,
+        problem.detail,
+        tuple(moved),
+        problem.retry_after_seconds,
+        problem.extensions,
+    )
 
 
 @router.post("/sessions/{action}/{number}/presences")

@@ -25,7 +25,7 @@ from kairos_portal.entrypoints.security import (
 )
 from kairos_portal.service_layer import web_sessions
 from kairos_portal.service_layer.ports import Request as ServiceRequest
-from kairos_portal.service_layer.ports import Service
+from kairos_portal.service_layer.ports import Service, ServiceRefused
 from kairos_portal.service_layer.web_sessions import Portal, SessionEnded
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -176,14 +176,36 @@ def problem_page(
             request, "pages/activation.html", {"problem": problem, "seconds": seconds},
             session=session, status_code=503, headers={"Retry-After": str(seconds)},
         )  # fmt: skip
-    template = "pages/closed.html" if problem.type == "outside-access-hours" else "pages/refused.html"
+    template = (
+        "pages/closed.html" if problem.type == "outside-access-hours" else "pages/refused.html"
+    )
     status = problem.status if 400 <= problem.status < 600 else 502  # noqa: PLR2004
     return render(request, template, {"problem": problem}, session=session, status_code=status)
 
 
-def session_ended_page(_request: Request, _error: SessionEnded) -> RedirectResponse:
-    return see_other("/connexion?session=terminee")
+def service_refused_page(request: Request, error: Exception) -> Response:
+    """A service's refusal that no page turned into a form error."""
+    assert isinstance(error, ServiceRefused)
+    return problem_page(request, error.problem, session_of(request))
 
 
-def csrf_page(request: Request, _error: CsrfRefused) -> HTMLResponse:
+def session_ended_page(request: Request, error: Exception) -> Response:
+    """Back to the sign-in page; when a service ended the session (logout elsewhere, account
+    or habilitation ended, organisation suspended), with its reason."""
+    assert isinstance(error, SessionEnded)
+    if error.problem is None:
+        return see_other("/connexion?session=terminee")
+    token = pre_session_token(request)
+    response = render(
+        request, "pages/sign_in.html",
+        {"csrf_token": token, "refusal": error.problem,
+         "notice": "Votre session a pris fin : reconnectez-vous."},
+        status_code=401,
+    )  # fmt: skip
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    set_pre_session_cookie(response, request, token)
+    return response
+
+
+def csrf_page(request: Request, _error: Exception) -> HTMLResponse:
     return render(request, "pages/csrf.html", status_code=403)

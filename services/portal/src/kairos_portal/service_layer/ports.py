@@ -3,41 +3,13 @@ sessions' store. The adapters implement them; unit tests give fakes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Protocol
 
-from kairos_portal.domain.problems import ServiceProblem
+from kairos_portal.domain.calls import Answer, Request, Service, ServiceRefused
 from kairos_portal.domain.web_sessions import WebSession
 
-Service = Literal["identity", "habilitation", "declaration", "notification"]
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
-    text: str = ""
-
-
-class ServiceRefused(Exception):  # noqa: N818 - a refusal, as the service said it
-    """A service answered with a problem (4xx/5xx)."""
-
-    def __init__(self, problem: ServiceProblem) -> None:
-        super().__init__(f"{problem.status} {problem.type}: {problem.detail}")
-        self.problem = problem
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    json: Any = None
-    content: bytes | None = None
-    content_type: str | None = None
-    params: dict[str, str] | None = None
-    idempotency_key: str | None = None
+__all__ = ["Answer", "Request", "Service", "ServiceApi", "ServiceRefused", "SessionStore"]
 
 
 class ServiceApi(Protocol):

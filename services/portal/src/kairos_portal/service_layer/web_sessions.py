@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from kairos_portal.domain.problems import ServiceProblem
 from kairos_portal.domain.web_sessions import WebSession, digest, new_cookie_value, open_session
 from kairos_portal.service_layer.ports import (
     Answer,
@@ -21,7 +22,12 @@ from kairos_shared.clock import Clock
 
 
 class SessionEnded(Exception):  # noqa: N818 - a state the person meets, not a bug
-    """No live web session: the cookie is unknown, idle too long, or its tokens were refused."""
+    """No live web session: the cookie is unknown, idle too long, or its tokens were refused
+    (then ``problem`` is the service's refusal, its reason shown to the person)."""
+
+    def __init__(self, problem: ServiceProblem | None = None) -> None:
+        super().__init__(problem.detail if problem else "no live web session")
+        self.problem = problem
 
 
 @dataclass
@@ -49,7 +55,9 @@ async def sign_in(portal: Portal, login_id: str, password: str) -> tuple[str, We
     )
     access, refresh, expires_in = _tokens(answer)
     cookie = new_cookie_value()
-    session = open_session(cookie, login_id, access, refresh, expires_in, portal.clock.now())
+    session = open_session(
+        cookie, login_id, access, refresh, expires_in=expires_in, now=portal.clock.now()
+    )
     await portal.sessions.add(session)
     return cookie, session
 
@@ -82,7 +90,7 @@ async def _refreshed(portal: Portal, session: WebSession) -> WebSession:
     except ServiceRefused as refused:
         if refused.problem.status in {400, 401, 403, 422}:
             await portal.sessions.delete(session.key)
-            raise SessionEnded from None
+            raise SessionEnded(refused.problem) from None
         raise
     access, refresh, expires_in = _tokens(answer)
     renewed = session.with_tokens(access, refresh, expires_in, portal.clock.now())
@@ -100,13 +108,17 @@ async def call(
     except ServiceRefused as refused:
         if not refused.problem.is_unauthenticated:
             raise
-    session = await _refreshed(portal, session)
+        first_refusal = refused.problem
+    try:
+        session = await _refreshed(portal, session)
+    except SessionEnded:
+        raise SessionEnded(first_refusal) from None
     try:
         return session, await portal.api.send(service, request, session.access_token)
     except ServiceRefused as refused:
         if refused.problem.is_unauthenticated:
             await portal.sessions.delete(session.key)
-            raise SessionEnded from None
+            raise SessionEnded(refused.problem) from None
         raise
 
 
