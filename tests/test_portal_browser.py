@@ -195,14 +195,18 @@ def _first_login(visit: Visit, login_id: str, provisional: str, password: str) -
     visit.check("mes-applications")
 
 
-def _until(visit: Visit, ready: Any, what: str, timeout: float = 90.0) -> None:
-    """Reload until ``ready()``: events travel between services through Kafka."""
+def _until(
+    visit: Visit, ready: Any, what: str, timeout: float = 90.0, *, reload: bool = True
+) -> None:
+    """Try ``ready()`` until it holds (reloading the page in between unless it navigates
+    itself): events travel between services through Kafka."""
     deadline = time.monotonic() + timeout
     while not ready():
         if time.monotonic() > deadline:
             raise AssertionError(f"waited {timeout:.0f} s for {what}")
         visit.page.wait_for_timeout(500)
-        visit.page.reload()
+        if reload:
+            visit.page.reload()
 
 
 def _habilitate_trainer(rgc: Visit, run: str) -> tuple[str, str]:
@@ -254,6 +258,7 @@ def _declare(trainer: Visit, run: str, today: date) -> tuple[str, str]:
     trainer.check("declarations")
 
     def register() -> bool:
+        page.goto("/kairos")
         page.get_by_label("Numéro d'action").fill(action)
         page.get_by_label("Numéro de session").fill(number)
         page.get_by_label("Date de début").fill(entry_month.isoformat())
@@ -263,7 +268,7 @@ def _declare(trainer: Visit, run: str, today: date) -> tuple[str, str]:
         page.wait_for_load_state("load")
         return "/kairos/sessions/" in page.url
 
-    _until(trainer, register, "the declaration service to know the trainer")
+    _until(trainer, register, "the declaration service to know the trainer", reload=False)
     trainer.check("session")
     page.get_by_label("Identifiant France Travail du stagiaire").fill(trainee)
     page.get_by_label("Date d'entrée").fill(entry_month.isoformat())
@@ -335,20 +340,24 @@ def _end_habilitation(rgc: Visit) -> None:
 
 
 def _refused_after_ending(trainer: Visit, trainee: str, session_url: str, today: date) -> str:
+    """The trainer's next exit declaration: refused by the declaration service (not
+    habilitated), or the session ended by the identity service with its reason."""
     page = trainer.page
-    page.goto(f"{session_url}/stagiaires/{trainee}")
+    trainee_page = f"{session_url}/stagiaires/{trainee}"
+    ended = page.get_by_text("Le service a mis fin à votre session")
 
     def refused() -> bool:
-        if "/connexion" in page.url:
-            return True  # the session ended with the habilitation: signed out
+        page.goto(trainee_page)
+        if ended.count():
+            return True
         page.get_by_label("Date de sortie").fill(today.isoformat())
         page.get_by_label("Nature de la sortie").select_option("abandonment")
         page.get_by_label("Motif").select_option("employment")
         page.get_by_role("button", name="Déclarer la sortie").click()
         page.wait_for_load_state("load")
-        return "/connexion" in page.url or page.get_by_role("alert").count() > 0
+        return bool(ended.count() or page.get_by_role("alert").count())
 
-    _until(trainer, refused, "the trainer's submission to be refused")
+    _until(trainer, refused, "the trainer's submission to be refused", reload=False)
     trainer.check("refus-apres-fin")
     said: str = page.get_by_role("main").inner_text()
     return said
