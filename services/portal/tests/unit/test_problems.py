@@ -61,9 +61,13 @@ def test_refusals_get_french_titles_and_keep_the_services_detail() -> None:
     assert refused.french_title.startswith("Vous n'êtes pas (ou plus) habilité")
     assert refused.detail == "the habilitation ended"
     locked = parse_problem(429, {"type": "https://kairos.example/problems/login-throttled",
-                                 "locked": True}, "120")  # fmt: skip
+                                 "locked": True, "retry_after": "2027-01-04T09:15:00+00:00"},
+                           "120")  # fmt: skip
     assert locked.french_title.startswith("Compte verrouillé")
     assert locked.retry_after_seconds == 120
+    assert (
+        locked.french_detail == "Vous pourrez réessayer à partir du lundi 4 janvier 2027 à 10:15."
+    )
 
 
 def test_a_503_with_retry_after_is_an_activation_in_progress_not_an_error() -> None:

@@ -42,7 +42,7 @@ class FormErrors:
         """Place each of the service's field errors on the field ``labels`` names (the form's
         fields, in its order); an error about a field the form does not show goes to the
         summary only."""
-        errors = cls(title=problem.french_title, detail=problem.detail)
+        errors = cls(title=problem.french_title, detail=problem.french_detail)
         for error in problem.errors:
             row = error.row
             if row is not None:

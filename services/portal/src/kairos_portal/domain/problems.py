@@ -9,7 +9,10 @@ the service named (``body.person.email`` → the form's ``person.email``; ``rows
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from kairos_portal.domain.french import date_time
 
 MAX_TEXT = 2000
 _BASE = "https://kairos.example/problems/"
@@ -85,6 +88,18 @@ class ServiceProblem:
         if self.is_activation_pending:
             return "Votre organisme est en cours d'activation"
         return FRENCH_TITLES.get(self.type, self.title[:MAX_TEXT] or "Refusé par le service")
+
+    @property
+    def french_detail(self) -> str:
+        """The service's detail, or a French sentence where the portal knows the refusal's
+        shape (when a throttled login may be tried again, in the person's time)."""
+        if self.type == "login-throttled" and isinstance(self.extensions.get("retry_after"), str):
+            try:
+                again = datetime.fromisoformat(self.extensions["retry_after"])
+            except ValueError:
+                return self.detail
+            return f"Vous pourrez réessayer à partir du {date_time(again)}."
+        return self.detail
 
     @property
     def is_activation_pending(self) -> bool:
