@@ -7,7 +7,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from kairos_portal.domain.calls import Answer, Request, ServiceRefused
@@ -91,14 +91,3 @@ class MemorySessions:
         for key in idle:
             del self.rows[key]
         return len(idle)
-
-
-@dataclass
-class ManualClock:
-    instant: datetime = field(default_factory=lambda: datetime(2027, 1, 12, 9, 0, tzinfo=UTC))
-
-    def now(self) -> datetime:
-        return self.instant
-
-    def advance(self, by: timedelta) -> None:
-        self.instant += by

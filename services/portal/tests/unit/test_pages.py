@@ -9,7 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -22,11 +22,11 @@ from kairos_portal.service_layer.ports import Answer, Request
 from kairos_portal.testing import (
     ORGANISATION,
     FakeServices,
-    ManualClock,
     MemorySessions,
     problem,
     tokens,
 )
+from kairos_shared.clock import ManualClock
 
 ORG = f"/v1/organisations/{ORGANISATION}"
 
@@ -55,7 +55,8 @@ class Portal:
 
 @asynccontextmanager
 async def _portal(*, development: bool = True) -> AsyncIterator[Portal]:
-    services, sessions, clock = FakeServices(), MemorySessions(), ManualClock()
+    services, sessions = FakeServices(), MemorySessions()
+    clock = ManualClock(datetime(2027, 1, 12, 9, 0, tzinfo=UTC))
     settings = PortalSettings(development=development, session_idle_minutes=30)
     app = create_app(settings, api=services, sessions=sessions, clock=clock)
     transport = httpx.ASGITransport(app=app)
