@@ -290,7 +290,8 @@ def _declare(trainer: Visit, run: str, today: date) -> tuple[str, str]:
     page.get_by_label(f"Heures suivies — {trainee}").fill("70")
     page.get_by_label(f"Absences justifiées (h) — {trainee}").fill("3,5")
     page.get_by_role("button", name="Déclarer les présences").click()
-    page.wait_for_url("**acceptees=1**")
+    page.get_by_text("1 état(s) de présence enregistré(s)").wait_for()
+    assert "au plus tard le" in page.get_by_role("row", name=re.compile(trainee)).inner_text()
     trainer.check("grille-enregistree")
 
     csv = (

@@ -389,3 +389,42 @@ async def test_requests_carry_the_persons_own_token(portal: Portal) -> None:
     assert isinstance(request, Request)
     (stored,) = portal.sessions.rows.values()
     assert token == stored.access_token
+
+
+async def test_an_accepted_grid_shows_each_rows_deadline_on_its_row(portal: Portal) -> None:
+    await portal.sign_in("user")
+    _grid(portal, "1111111A", "2222222B")
+    portal.services.on("declaration", "POST", f"{ORG}/attendance-statements/batch", Answer(201, {
+        "accepted": 1, "rejected": 0,
+        "rows": [{"row": 0, "status": "accepted", "declaration_id": "d-1", "late": True,
+                  "due_by": "2027-02-05"}],
+    }))  # fmt: skip
+    url = "/kairos/sessions/AF1/SE1/presences"
+    answer = await portal.client.post(url, data={
+        "csrf_token": await portal.csrf(f"{url}?mois=2027-01"), "month": "2027-01",
+        "rows-1-attended_hours": "70",
+    })  # fmt: skip
+    assert answer.status_code == 200
+    assert "1 état(s) de présence enregistré(s)" in answer.text
+    second_row = answer.text.split("2222222B", 1)[1].split("</tr>", 1)[0]
+    assert "au plus tard le vendredi 5 février 2027" in second_row
+    assert "en retard" in second_row
+    assert "au plus tard" not in answer.text.split("2222222B", 1)[0].split("1111111A", 1)[1]
+
+
+async def test_an_accepted_csv_file_says_how_many_rows_were_declared(portal: Portal) -> None:
+    await portal.sign_in("user")
+    portal.services.on("declaration", "POST", f"{ORG}/attendance-statements/batch",
+                       Answer(201, {"accepted": 2, "rejected": 0, "rows": []}))  # fmt: skip
+    _grid(portal)
+    portal.services.on("declaration", "GET", f"{ORG}/sessions", Answer(200, {"sessions": []}))
+    answer = await portal.client.post(
+        "/kairos/sessions/AF1/SE1/presences/csv",
+        data={"csrf_token": await portal.csrf("/kairos")},
+        files={"fichier": ("p.csv", b"trainee_id,month\n1,2\n", "text/csv")},
+    )
+    assert "2 état(s) de présence enregistré(s)" in answer.text
+    ((sent, _),) = portal.services.calls(
+        "declaration", "POST", f"{ORG}/attendance-statements/batch"
+    )
+    assert sent.content_type == "text/csv"

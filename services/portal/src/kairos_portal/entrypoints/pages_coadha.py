@@ -87,12 +87,14 @@ async def _sha256(upload: Any) -> str | None:
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None
     digest, size = hashlib.sha256(), 0
-    while chunk := await upload.read(CHUNK):
-        size += len(chunk)
-        if size > MAX_DOCUMENT_BYTES:
-            return None
-        digest.update(chunk)
-    await upload.close()
+    try:
+        while chunk := await upload.read(CHUNK):
+            size += len(chunk)
+            if size > MAX_DOCUMENT_BYTES:
+                return None
+            digest.update(chunk)
+    finally:
+        await upload.close()
     return digest.hexdigest() if size else None
 
 

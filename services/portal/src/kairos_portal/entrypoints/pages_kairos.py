@@ -191,7 +191,7 @@ def _month(value: str, default: str) -> str:
 async def _grid_page(
     request: Request, session: WebSession, action: str, number: str, month: str,
     form: FormData | None = None, errors: FormErrors | None = None, status: int = 200,
-    accepted: int | None = None,
+    accepted: int | None = None, results: dict[int, dict[str, Any]] | None = None,
 ) -> HTMLResponse:  # fmt: skip
     entries = await _entries(request, session, action, number)
     trainees = sorted({e["trainee_id"] for e in entries})
@@ -199,7 +199,7 @@ async def _grid_page(
         request, "pages/attendance.html",
         {"action": action, "number": number, "month": month,
          "rows": _grid_rows(form, trainees), "errors": errors or FormErrors(),
-         "accepted": accepted, "url": session_url(action, number),
+         "accepted": accepted, "results": results or {}, "url": session_url(action, number),
          "columns": {c: labels.ATTENDANCE_COLUMNS[c] for c in attendance.HOURS_COLUMNS}},
         session=session, status_code=status,
     )  # fmt: skip
@@ -210,11 +210,7 @@ async def attendance_grid(request: Request, action: str, number: str) -> HTMLRes
     session = await signed_in(request)
     default = attendance.previous_month(web_of(request).portal.clock.now().date())
     month = _month(request.query_params.get("mois", ""), default)
-    accepted = request.query_params.get("acceptees", "")
-    return await _grid_page(
-        request, session, action, number, month,
-        accepted=int(accepted) if accepted.isdigit() else None,
-    )  # fmt: skip
+    return await _grid_page(request, session, action, number, month)
 
 
 def _on_grid(problem: ServiceProblem, positions: list[int]) -> ServiceProblem:
@@ -262,8 +258,20 @@ async def declare_attendance_grid(request: Request, action: str, number: str) ->
         return await _grid_page(
             request, session, action, number, month, form, errors, refused.problem.status
         )
-    count = len(answer.get("declarations", rows)) if isinstance(answer, dict) else len(rows)
-    return see_other(f"{session_url(action, number)}/presences?mois={month}&acceptees={count}")
+    return await _grid_page(
+        request, session, action, number, month, form,
+        accepted=int(answer.get("accepted", 0)), results=_results_on_grid(answer, positions),
+    )  # fmt: skip
+
+
+def _results_on_grid(answer: Any, positions: list[int]) -> dict[int, dict[str, Any]]:
+    """Each accepted row's ``due_by`` and ``late``, on its grid row."""
+    rows = answer.get("rows", []) if isinstance(answer, dict) else []
+    return {
+        positions[r["row"]]: r
+        for r in rows
+        if isinstance(r, dict) and isinstance(r.get("row"), int) and r["row"] < len(positions)
+    }
 
 
 @router.post("/sessions/{action}/{number}/presences/csv")
@@ -273,7 +281,10 @@ async def declare_attendance_csv(request: Request, action: str, number: str) -> 
     upload = form.get("fichier")
     content = b""
     if isinstance(upload, UploadFile):
-        content = await upload.read(MAX_CSV_BYTES + 1)
+        try:
+            content = await upload.read(MAX_CSV_BYTES + 1)
+        finally:
+            await upload.close()
     if not content or len(content) > MAX_CSV_BYTES:
         errors = FormErrors.message("Choisissez un fichier CSV (2 Mo au plus).")
         return render(request, "pages/attendance_csv.html",
@@ -297,7 +308,7 @@ async def declare_attendance_csv(request: Request, action: str, number: str) -> 
              "errors": FormErrors.of(refused.problem, labels.ATTENDANCE_COLUMNS)},
             session=session, status_code=refused.problem.status,
         )  # fmt: skip
-    count = len(answer.get("declarations", [])) if isinstance(answer, dict) else 0
+    count = int(answer.get("accepted", 0)) if isinstance(answer, dict) else 0
     return render(request, "pages/attendance_csv.html",
                   {"rows": [], "accepted": count, "url": session_url(action, number)},
                   session=session)  # fmt: skip
