@@ -338,6 +338,11 @@ def _end_habilitation(rgc: Visit) -> None:
     page.wait_for_url("**info=terminee")
     assert "terminée" in page.get_by_role("main").inner_text()
     rgc.check("habilitation-terminee")
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.get_by_text("Vous êtes déconnecté").wait_for()
+    page.goto("/applications")  # the session is gone: back to the sign-in page
+    assert page.get_by_role("heading", name="Connexion à Kairos").is_visible()
+    rgc.check("deconnexion")
 
 
 def _refused_after_ending(trainer: Visit, trainee: str, session_url: str, today: date) -> str:
