@@ -262,7 +262,7 @@ async def test_a_503_with_retry_after_is_shown_as_an_activation_in_progress(port
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "5"
     assert "Votre organisme est en cours d'activation" in answer.text
-    assert "Réessayer" in answer.text
+    assert '<a href="/kairos">Réessayer</a>' in answer.text
 
 
 async def test_the_signed_authorisation_is_hashed_from_the_upload_and_not_sent(
@@ -428,3 +428,23 @@ async def test_an_accepted_csv_file_says_how_many_rows_were_declared(portal: Por
         "declaration", "POST", f"{ORG}/attendance-statements/batch"
     )
     assert sent.content_type == "text/csv"
+
+
+@pytest.mark.parametrize(
+    ("referrer", "retry"),
+    [("http://testserver/kairos?page=2", "/kairos?page=2"),
+     ("https://elsewhere.example/kairos", "/applications")],
+)  # fmt: skip
+async def test_a_refused_submission_is_retried_from_the_page_its_form_was_on(
+    portal: Portal, referrer: str, retry: str
+) -> None:
+    await portal.sign_in("user")
+    portal.services.on("declaration", "GET", f"{ORG}/sessions", Answer(200, {"sessions": []}))
+    portal.services.on("declaration", "POST", f"{ORG}/sessions",
+                       problem(503, "unavailable", "not yet", retry_after="3"))  # fmt: skip
+    answer = await portal.client.post(
+        "/kairos/sessions", data={"csrf_token": await portal.csrf("/kairos")},
+        headers={"Referer": referrer},
+    )  # fmt: skip
+    assert answer.status_code == 503
+    assert f'<a href="{retry}">Réessayer</a>' in answer.text

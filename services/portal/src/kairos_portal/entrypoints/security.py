@@ -1,5 +1,5 @@
 """HTTP safeguards of every page: a strict Content-Security-Policy (no inline script, nothing
-framed), no sniffing, no referrer leaks; and the CSRF check of every form.
+framed), no sniffing, no referrer sent to other sites; and the CSRF check of every form.
 
 CSRF: a signed-in person's forms carry the web session's own token; the sign-in form (before
 any session) carries the value of a short-lived pre-session cookie (double submit). Both are
@@ -21,7 +21,7 @@ CONTENT_SECURITY_POLICY = (
 HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),

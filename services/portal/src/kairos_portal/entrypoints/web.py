@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -173,7 +174,8 @@ def problem_page(
     if problem.is_activation_pending:
         seconds = problem.retry_after_seconds or 5
         return render(
-            request, "pages/activation.html", {"problem": problem, "seconds": seconds},
+            request, "pages/activation.html",
+            {"problem": problem, "seconds": seconds, "retry_url": retry_url(request)},
             session=session, status_code=503, headers={"Retry-After": str(seconds)},
         )  # fmt: skip
     template = (
@@ -187,6 +189,18 @@ def service_refused_page(request: Request, error: Exception) -> Response:
     """A service's refusal that no page turned into a form error."""
     assert isinstance(error, ServiceRefused)
     return problem_page(request, error.problem, session_of(request))
+
+
+def retry_url(request: Request) -> str:
+    """Where « Réessayer » leads: this page for a GET, else the page the form was on (its
+    same-origin referrer), else « Mes applications »."""
+    if request.method == "GET":
+        query = request.url.query
+        return request.url.path + (f"?{query}" if query else "")
+    referrer = urlsplit(request.headers.get("referer", ""))
+    if referrer.netloc == request.url.netloc and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return "/applications"
 
 
 def session_ended_page(request: Request, error: Exception) -> Response:
