@@ -6,8 +6,9 @@ field, the habilitation ended and the trainer's next submission refused.
 
 Every page of the story is checked with axe-core (no serious or critical violation) and
 photographed under ``.local/reports/portal/<theme>/``; the story runs once per theme (the
-neutral portal of the stack, and a second portal process in the ``dsfr`` theme). Elements are
-found by role and French label, as a person finds them.
+neutral portal of the stack, and a second portal process in the ``dsfr`` theme), and once more
+with JavaScript switched off in the browser: every page works without it. Elements are found by
+role and French label, as a person finds them.
 """
 
 from __future__ import annotations
@@ -141,9 +142,14 @@ async def _onboard(endpoints: Endpoints) -> Organisation:
 class Visit:
     """One person's browser tab: every page it lands on is checked (axe) and photographed."""
 
-    def __init__(self, browser: Any, base: str, theme: str, who: str) -> None:
+    def __init__(
+        self, browser: Any, base: str, theme: str, who: str, *, javascript: bool = True
+    ) -> None:
         # bypass_csp: axe is injected as an inline script, which the portal's CSP forbids.
-        self.context = browser.new_context(locale="fr-FR", base_url=base, bypass_csp=True)
+        self.context = browser.new_context(
+            locale="fr-FR", base_url=base, bypass_csp=True, java_script_enabled=javascript
+        )
+        self.javascript = javascript
         self.page = self.context.new_page()
         self.page.set_default_timeout(30_000)
         self.theme = theme
@@ -151,8 +157,17 @@ class Visit:
         self.shots = 0
 
     def check(self, name: str) -> None:
+        """axe on the page (pages are checked with JavaScript on; without it, the story only
+        proves every page works), and its screenshot."""
         page = self.page
         page.wait_for_load_state("load")
+        if not self.javascript:
+            folder = REPORTS / f"{self.theme}-sans-javascript"
+            folder.mkdir(parents=True, exist_ok=True)
+            self.shots += 1
+            page.screenshot(path=str(folder / f"{self.who}-{self.shots:02d}-{name}.png"),
+                            full_page=True)  # fmt: skip
+            return
         page.add_script_tag(path=str(AXE))
         result = page.evaluate(
             "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})"
@@ -369,15 +384,21 @@ def _refused_after_ending(trainer: Visit, trainee: str, session_url: str, today:
     return said
 
 
-@pytest.mark.parametrize("theme", ["neutral", "dsfr"])
-def test_the_of_story_in_the_browser(portals: Portals, browser: Any, theme: str) -> None:
+@pytest.mark.parametrize(
+    ("theme", "javascript"),
+    [("neutral", True), ("dsfr", True), ("neutral", False)],
+    ids=["neutral", "dsfr", "neutral-without-javascript"],
+)
+def test_the_of_story_in_the_browser(
+    portals: Portals, browser: Any, theme: str, javascript: bool
+) -> None:
     now = open_hours_ahead(portals.endpoints.clock_offset_file)
     today = now.astimezone(PARIS).date()
     with ThreadPoolExecutor(1) as thread:  # Playwright's sync API holds this thread's loop
         organisation = thread.submit(asyncio.run, _onboard(portals.endpoints)).result()
     run = secrets.token_hex(3)
-    rgc = Visit(browser, portals.urls[theme], theme, "rgc")
-    trainer = Visit(browser, portals.urls[theme], theme, "formatrice")
+    rgc = Visit(browser, portals.urls[theme], theme, "rgc", javascript=javascript)
+    trainer = Visit(browser, portals.urls[theme], theme, "formatrice", javascript=javascript)
     try:
         _first_login(rgc, organisation.rgc_login_id, organisation.rgc_provisional_password,
                      PASSWORD_RGC)  # fmt: skip

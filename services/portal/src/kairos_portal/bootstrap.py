@@ -18,7 +18,13 @@ from fastapi.staticfiles import StaticFiles
 from kairos_portal.adapters.services_http import HttpServiceApi
 from kairos_portal.adapters.session_store import PostgresSessionStore
 from kairos_portal.config import PortalSettings
-from kairos_portal.entrypoints import pages_coadha, pages_home, pages_kairos, pages_sign_in
+from kairos_portal.entrypoints import (
+    pages_attendance,
+    pages_coadha,
+    pages_home,
+    pages_kairos,
+    pages_sign_in,
+)
 from kairos_portal.entrypoints.security import SecurityHeaders
 from kairos_portal.entrypoints.web import (
     CsrfRefused,
@@ -85,7 +91,7 @@ def create_app(
         secure_cookies=not settings.development,
     )
     for router in (pages_sign_in.router, pages_home.router, pages_coadha.router,
-                   pages_kairos.router):  # fmt: skip
+                   pages_kairos.router, pages_attendance.router):  # fmt: skip
         app.include_router(router)
     app.include_router(health_router({"database": _probe(store)}, timeout=2.0))
     app.mount("/static", StaticFiles(directory=settings.static_dir or STATIC), name="static")

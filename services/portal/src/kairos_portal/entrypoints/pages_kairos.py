@@ -10,11 +10,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from kairos_portal.domain import attendance, french, labels
 from kairos_portal.domain.forms import FormErrors
-from kairos_portal.domain.problems import FieldError, ServiceProblem
 from kairos_portal.domain.web_sessions import WebSession
 from kairos_portal.entrypoints.web import (
     call,
@@ -31,10 +30,9 @@ from kairos_portal.service_layer.ports import ServiceRefused
 
 router = APIRouter(prefix="/kairos")
 FORM_REFUSALS = {400, 403, 409, 422}
-MAX_CSV_BYTES = 2 * 1024 * 1024
 
 
-def _base(session: WebSession) -> str:
+def organisation_path(session: WebSession) -> str:
     return f"/v1/organisations/{session.person.organisation_id or '-'}"
 
 
@@ -56,7 +54,7 @@ async def _declaration(request: Request, session: WebSession, declaration_id: st
 
 async def _sessions(request: Request, session: WebSession) -> list[dict[str, Any]]:
     found = await call(request, session, "declaration",
-                       ServiceRequest("GET", f"{_base(session)}/sessions",
+                       ServiceRequest("GET", f"{organisation_path(session)}/sessions",
                                       params={"limit": "200"}))  # fmt: skip
     sessions: list[dict[str, Any]] = found["sessions"]
     return sessions
@@ -87,7 +85,7 @@ async def register_session(request: Request) -> Response:
     try:
         await call(
             request, session, "declaration",
-            ServiceRequest("POST", f"{_base(session)}/sessions", json=body,
+            ServiceRequest("POST", f"{organisation_path(session)}/sessions", json=body,
                            idempotency_key=key_of(form)),
         )  # fmt: skip
     except ServiceRefused as refused:
@@ -101,10 +99,12 @@ async def register_session(request: Request) -> Response:
 # ---- one session: its trainees, entries ---------------------------------------------------------
 
 
-async def _entries(request: Request, session: WebSession, action: str, number: str) -> list[Any]:
+async def session_entries(
+    request: Request, session: WebSession, action: str, number: str
+) -> list[Any]:
     found = await call(
         request, session, "declaration",
-        ServiceRequest("GET", f"{_base(session)}/declarations",
+        ServiceRequest("GET", f"{organisation_path(session)}/declarations",
                        params={"kind": "entry", "action_number": action,
                                "session_number": number, "limit": "100"}),
     )  # fmt: skip
@@ -123,7 +123,7 @@ async def _session_page(
     return render(
         request, "pages/session.html",
         {"training": training, "action": action, "number": number,
-         "entries": await _entries(request, session, action, number),
+         "entries": await session_entries(request, session, action, number),
          "declared": declared, "errors": errors or FormErrors(), "values": values or {},
          "month": attendance.previous_month(web_of(request).portal.clock.now().date()),
          "url": session_url(action, number)},
@@ -141,7 +141,7 @@ async def _declare(
 ) -> dict[str, Any]:
     answer: dict[str, Any] = await call(
         request, session, "declaration",
-        ServiceRequest("POST", f"{_base(session)}/{path}", json=body,
+        ServiceRequest("POST", f"{organisation_path(session)}/{path}", json=body,
                        idempotency_key=key_of(form)),
     )  # fmt: skip
     return answer
@@ -170,150 +170,6 @@ async def declare_entry(request: Request, action: str, number: str) -> Response:
     return see_other(f"{session_url(action, number)}?declaree={declared['declaration_id']}")
 
 
-# ---- monthly attendance: the grid and the CSV file -----------------------------------------------
-
-
-def _grid_rows(form: FormData | None, trainees: list[str]) -> list[attendance.GridRow]:
-    rows = []
-    for index, trainee in enumerate(trainees):
-        hours = {}
-        for column in attendance.HOURS_COLUMNS:
-            hours[column] = text(form, f"rows-{index}-{column}") if form is not None else ""
-        rows.append(attendance.GridRow(trainee, hours))
-    return rows
-
-
-def _month(value: str, default: str) -> str:
-    ok = len(value) == 7 and value[4] == "-" and value.replace("-", "").isdigit()  # noqa: PLR2004
-    return value if ok else default
-
-
-async def _grid_page(
-    request: Request, session: WebSession, action: str, number: str, month: str,
-    form: FormData | None = None, errors: FormErrors | None = None, status: int = 200,
-    accepted: int | None = None, results: dict[int, dict[str, Any]] | None = None,
-) -> HTMLResponse:  # fmt: skip
-    entries = await _entries(request, session, action, number)
-    trainees = sorted({e["trainee_id"] for e in entries})
-    return render(
-        request, "pages/attendance.html",
-        {"action": action, "number": number, "month": month,
-         "rows": _grid_rows(form, trainees), "errors": errors or FormErrors(),
-         "accepted": accepted, "results": results or {}, "url": session_url(action, number),
-         "columns": {c: labels.ATTENDANCE_COLUMNS[c] for c in attendance.HOURS_COLUMNS}},
-        session=session, status_code=status,
-    )  # fmt: skip
-
-
-@router.get("/sessions/{action}/{number}/presences")
-async def attendance_grid(request: Request, action: str, number: str) -> HTMLResponse:
-    session = await signed_in(request)
-    default = attendance.previous_month(web_of(request).portal.clock.now().date())
-    month = _month(request.query_params.get("mois", ""), default)
-    return await _grid_page(request, session, action, number, month)
-
-
-def _on_grid(problem: ServiceProblem, positions: list[int]) -> ServiceProblem:
-    """The service's ``rows[i]`` (the i-th row sent) as the grid's own row number."""
-    moved = []
-    for error in problem.errors:
-        row = error.row
-        if row is not None and row < len(positions):
-            rest = error.path.split("]", 1)[1]
-            moved.append(FieldError(f"rows[{positions[row]}]{rest}", error.message))
-        else:
-            moved.append(error)
-    return ServiceProblem(
-        problem.status,
-        problem.type,
-        problem.title,
-        problem.detail,
-        tuple(moved),
-        problem.retry_after_seconds,
-        problem.extensions,
-    )
-
-
-@router.post("/sessions/{action}/{number}/presences")
-async def declare_attendance_grid(request: Request, action: str, number: str) -> Response:
-    session = await signed_in(request)
-    form = await form_of(request, session)
-    default = attendance.previous_month(web_of(request).portal.clock.now().date())
-    month = _month(text(form, "month"), default)
-    trainees = sorted({e["trainee_id"] for e in await _entries(request, session, action, number)})
-    rows, positions = attendance.batch_rows(_grid_rows(form, trainees), action, number, month)
-    if not rows:
-        errors = FormErrors.message("Saisissez les heures d'au moins un stagiaire.")
-        return await _grid_page(request, session, action, number, month, form, errors, 422)
-    try:
-        answer = await call(
-            request, session, "declaration",
-            ServiceRequest("POST", f"{_base(session)}/attendance-statements/batch",
-                           json={"rows": rows}, idempotency_key=key_of(form)),
-        )  # fmt: skip
-    except ServiceRefused as refused:
-        if refused.problem.status not in FORM_REFUSALS:
-            raise
-        errors = FormErrors.of(_on_grid(refused.problem, positions), labels.ATTENDANCE_COLUMNS)
-        return await _grid_page(
-            request, session, action, number, month, form, errors, refused.problem.status
-        )
-    return await _grid_page(
-        request, session, action, number, month, form,
-        accepted=int(answer.get("accepted", 0)), results=_results_on_grid(answer, positions),
-    )  # fmt: skip
-
-
-def _results_on_grid(answer: Any, positions: list[int]) -> dict[int, dict[str, Any]]:
-    """Each accepted row's ``due_by`` and ``late``, on its grid row."""
-    rows = answer.get("rows", []) if isinstance(answer, dict) else []
-    return {
-        positions[r["row"]]: r
-        for r in rows
-        if isinstance(r, dict) and isinstance(r.get("row"), int) and r["row"] < len(positions)
-    }
-
-
-@router.post("/sessions/{action}/{number}/presences/csv")
-async def declare_attendance_csv(request: Request, action: str, number: str) -> Response:
-    session = await signed_in(request)
-    form = await form_of(request, session)
-    upload = form.get("fichier")
-    content = b""
-    if isinstance(upload, UploadFile):
-        try:
-            content = await upload.read(MAX_CSV_BYTES + 1)
-        finally:
-            await upload.close()
-    if not content or len(content) > MAX_CSV_BYTES:
-        errors = FormErrors.message("Choisissez un fichier CSV (2 Mo au plus).")
-        return render(request, "pages/attendance_csv.html",
-                      {"rows": [], "errors": errors, "url": session_url(action, number)},
-                      session=session, status_code=422)  # fmt: skip
-    decoded = content.decode("utf-8-sig", errors="replace")
-    try:
-        answer = await call(
-            request, session, "declaration",
-            ServiceRequest("POST", f"{_base(session)}/attendance-statements/batch",
-                           content=decoded.encode(), content_type="text/csv",
-                           idempotency_key=key_of(form)),
-        )  # fmt: skip
-    except ServiceRefused as refused:
-        if refused.problem.status not in FORM_REFUSALS:
-            raise
-        return render(
-            request, "pages/attendance_csv.html",
-            {"rows": attendance.csv_rows(decoded), "url": session_url(action, number),
-             "columns": labels.ATTENDANCE_COLUMNS,
-             "errors": FormErrors.of(refused.problem, labels.ATTENDANCE_COLUMNS)},
-            session=session, status_code=refused.problem.status,
-        )  # fmt: skip
-    count = int(answer.get("accepted", 0)) if isinstance(answer, dict) else 0
-    return render(request, "pages/attendance_csv.html",
-                  {"rows": [], "accepted": count, "url": session_url(action, number)},
-                  session=session)  # fmt: skip
-
-
 # ---- a trainee: every declaration and version; the exit ------------------------------------------
 
 
@@ -323,7 +179,7 @@ async def _trainee_page(
 ) -> HTMLResponse:  # fmt: skip
     found = await call(
         request, session, "declaration",
-        ServiceRequest("GET", f"{_base(session)}/declarations",
+        ServiceRequest("GET", f"{organisation_path(session)}/declarations",
                        params={"trainee_id": trainee, "action_number": action,
                                "session_number": number, "include_cancelled": "true",
                                "limit": "100"}),
