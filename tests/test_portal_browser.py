@@ -328,6 +328,17 @@ def _declare(trainer: Visit, run: str, today: date) -> tuple[str, str]:
     return trainee, f"/kairos/sessions/{action}/{number}"
 
 
+def _declarations_list(trainer: Visit, trainee: str) -> None:
+    page = trainer.page
+    page.goto("/kairos")
+    page.get_by_role("link", name="Toutes les déclarations de l'organisme").click()
+    page.get_by_label("Identifiant du stagiaire").fill(trainee)
+    page.get_by_role("button", name="Filtrer").click()
+    kinds = page.get_by_role("rowheader").all_inner_texts()
+    assert kinds == ["Entrée en formation", "État de présence mensuel"], kinds
+    trainer.check("toutes-les-declarations")
+
+
 def _exit_before_entry(trainer: Visit, trainee: str, session_url: str, today: date) -> None:
     page = trainer.page
     entry_month, _ = _months(today)
@@ -405,6 +416,7 @@ def test_the_of_story_in_the_browser(
         login_id, provisional = _habilitate_trainer(rgc, run)
         _first_login(trainer, login_id, provisional, PASSWORD_TRAINER)
         trainee, session_url = _declare(trainer, run, today)
+        _declarations_list(trainer, trainee)
         _exit_before_entry(trainer, trainee, session_url, today)
         _end_habilitation(rgc)
         said = _refused_after_ending(trainer, trainee, session_url, today)

@@ -448,3 +448,42 @@ async def test_a_refused_submission_is_retried_from_the_page_its_form_was_on(
     )  # fmt: skip
     assert answer.status_code == 503
     assert f'<a href="{retry}">Réessayer</a>' in answer.text
+
+
+async def test_the_declarations_list_filters_and_pages_with_the_services_cursor(
+    portal: Portal,
+) -> None:
+    await portal.sign_in("user")
+    listed = {
+        "declarations": [{
+            "kind": "entry", "trainee_id": "1234567A", "declared_at": "2027-01-05T09:00:00+00:00",
+            "due_by": "2027-01-07", "late": True,
+            "session": {"action_number": "AF 1", "session_number": "SE1"},
+        }],
+        "next_cursor": "c/2",
+    }  # fmt: skip
+    portal.services.on("declaration", "GET", f"{ORG}/declarations", Answer(200, listed))
+    page = await portal.client.get(
+        "/kairos/declarations", params={"type": "entry", "stagiaire": "1234567A", "curseur": "c/1"}
+    )
+    assert page.status_code == 200
+    ((request, _),) = portal.services.calls("declaration", "GET", f"{ORG}/declarations")
+    assert request.params == {"limit": "50", "kind": "entry", "trainee_id": "1234567A",
+                              "cursor": "c/1"}  # fmt: skip
+    assert "Entrée en formation" in page.text
+    assert "en retard" in page.text
+    assert "/kairos/sessions/AF%201/SE1/stagiaires/1234567A" in page.text
+    assert "curseur=c/2" in page.text
+
+
+async def test_a_bad_trainee_filter_is_shown_on_its_field(portal: Portal) -> None:
+    await portal.sign_in("user")
+    portal.services.on("declaration", "GET", f"{ORG}/declarations", problem(
+        422, "invalid-request", "bad id",
+        errors=[{"field": "trainee_id", "message": "7 digits and one letter or digit"}],
+    ))  # fmt: skip
+    page = await portal.client.get("/kairos/declarations", params={"stagiaire": "12"})
+    assert page.status_code == 422
+    assert 'id="champ-stagiaire-erreur"' in page.text
+    assert '<a href="#champ-stagiaire">Identifiant du stagiaire' in page.text
+    assert "7 digits and one letter or digit" in page.text

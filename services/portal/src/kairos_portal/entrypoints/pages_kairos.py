@@ -5,6 +5,7 @@ Idempotency-Key made when its form was shown; the service's refusals are shown o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +15,7 @@ from starlette.datastructures import FormData
 
 from kairos_portal.domain import attendance, french, labels
 from kairos_portal.domain.forms import FormErrors
+from kairos_portal.domain.problems import FieldError
 from kairos_portal.domain.web_sessions import WebSession
 from kairos_portal.entrypoints.web import (
     call,
@@ -228,3 +230,49 @@ async def declare_exit(request: Request, action: str, number: str, trainee: str)
         )
     page = f"{session_url(action, number)}/stagiaires/{quote(trainee, safe='')}"
     return see_other(f"{page}?declaree={declared['declaration_id']}")
+
+
+# ---- the organisation's declarations: filters and pages ------------------------------------------
+
+PAGE_SIZE = "50"
+
+
+@router.get("/declarations")
+async def declarations(request: Request) -> HTMLResponse:
+    """The organisation's current declarations, oldest first, a page at a time (the service's
+    cursor), filtered by kind and trainee."""
+    session = await signed_in(request)
+    kind = request.query_params.get("type", "")
+    trainee = request.query_params.get("stagiaire", "").strip()[:20]
+    cursor = request.query_params.get("curseur", "")[:200]
+    params = {"limit": PAGE_SIZE}
+    params |= {"kind": kind} if kind in french.KINDS else {}
+    params |= {"trainee_id": trainee} if trainee else {}
+    params |= {"cursor": cursor} if cursor else {}
+    found: dict[str, Any] = {"declarations": [], "next_cursor": None}
+    errors = FormErrors()
+    status = 200
+    try:
+        found = await call(
+            request, session, "declaration",
+            ServiceRequest("GET", f"{organisation_path(session)}/declarations", params=params),
+        )  # fmt: skip
+    except ServiceRefused as refused:
+        if refused.problem.status != 422:  # noqa: PLR2004
+            raise
+        problem = refused.problem
+        on_filter = tuple(  # the service's trainee_id is the filter form's « stagiaire »
+            FieldError("stagiaire" if e.path == "trainee_id" else e.path, e.message)
+            for e in problem.errors
+        )
+        errors = FormErrors.of(
+            replace(problem, errors=on_filter), {"stagiaire": "Identifiant du stagiaire"}
+        )
+        status = 422
+    return render(
+        request, "pages/declarations.html",
+        {"declarations": found["declarations"], "next_cursor": found.get("next_cursor"),
+         "kind": kind, "trainee": trainee, "errors": errors, "kinds": french.KINDS,
+         "session_url": session_url},
+        session=session, status_code=status,
+    )  # fmt: skip
