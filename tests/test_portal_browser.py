@@ -411,6 +411,9 @@ def test_the_of_story_in_the_browser(
     rgc = Visit(browser, portals.urls[theme], theme, "rgc", javascript=javascript)
     trainer = Visit(browser, portals.urls[theme], theme, "formatrice", javascript=javascript)
     try:
+        rgc.page.goto("/connexion")
+        rgc.page.get_by_role("link", name="Cookies et données de navigation").click()
+        rgc.check("cookies")
         _first_login(rgc, organisation.rgc_login_id, organisation.rgc_provisional_password,
                      PASSWORD_RGC)  # fmt: skip
         login_id, provisional = _habilitate_trainer(rgc, run)

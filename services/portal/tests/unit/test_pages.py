@@ -487,3 +487,16 @@ async def test_a_bad_trainee_filter_is_shown_on_its_field(portal: Portal) -> Non
     assert 'id="champ-stagiaire-erreur"' in page.text
     assert '<a href="#champ-stagiaire">Identifiant du stagiaire' in page.text
     assert "7 digits and one letter or digit" in page.text
+
+
+async def test_the_cookie_notice_names_every_cookie_the_portal_sets(portal: Portal) -> None:
+    set_by_portal = set()
+    page = await portal.client.get("/connexion")
+    set_by_portal |= {c.split("=", 1)[0] for c in page.headers.get_list("set-cookie")}
+    await portal.sign_in()
+    set_by_portal.add(SESSION_COOKIE)
+    notice = await portal.client.get("/cookies")
+    assert notice.status_code == 200
+    for name in set_by_portal:
+        assert f"<code>{name}</code>" in notice.text
+    assert "30 minutes d'inactivité" in notice.text

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kairos_portal.entrypoints.pages_sign_in import NOTICES
-from kairos_portal.entrypoints.web import call, render, see_other, signed_in
+from kairos_portal.entrypoints.security import PRE_SESSION_COOKIE, SESSION_COOKIE
+from kairos_portal.entrypoints.web import call, render, see_other, signed_in, web_of
 from kairos_portal.service_layer.ports import Request as ServiceRequest
 
 router = APIRouter()
@@ -30,3 +31,14 @@ async def applications(request: Request) -> Response:
         session=session,
     )  # fmt: skip
     return page
+
+
+@router.get("/cookies")
+async def cookies(request: Request) -> HTMLResponse:
+    """The cookie notice (CGU §6, SPEC K25): only strictly necessary cookies, no consent wall."""
+    idle = web_of(request).portal.idle_timeout
+    return render(
+        request, "pages/cookies.html",
+        {"session_cookie": SESSION_COOKIE, "form_cookie": PRE_SESSION_COOKIE,
+         "idle_minutes": int(idle.total_seconds() // 60)},
+    )  # fmt: skip
