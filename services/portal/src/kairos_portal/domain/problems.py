@@ -2,7 +2,8 @@
 service's own detail, and each field error placed where the form shows that field.
 
 The portal decides no rule: it only says in French what the service answered, next to the field
-the service named (``body.person.email`` → the form's ``person.email``; ``rows[3].month`` → row
+the service named, its English field message in French (:mod:`.field_messages`)
+(``body.person.email`` → the form's ``person.email``; ``rows[3].month`` → row
 4 of a grid, column « mois »).
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kairos_portal.domain.field_messages import french_message
 from kairos_portal.domain.french import date_time
 
 MAX_TEXT = 2000
@@ -92,7 +94,11 @@ class ServiceProblem:
     @property
     def french_detail(self) -> str:
         """The service's detail, or a French sentence where the portal knows the refusal's
-        shape (when a throttled login may be tried again, in the person's time)."""
+        shape (when a throttled login may be tried again, in the person's time). A refused form
+        whose fields are all named says nothing more: its detail only repeats the field
+        messages, in English."""
+        if self.type == "invalid-request" and self.errors:
+            return ""
         if self.type == "login-throttled" and isinstance(self.extensions.get("retry_after"), str):
             try:
                 again = datetime.fromisoformat(self.extensions["retry_after"])
@@ -124,7 +130,12 @@ def parse_problem(status: int, body: Any, retry_after: str | None = None) -> Ser
     """Whatever a service answered with a non-2xx status, as a :class:`ServiceProblem`."""
     data = body if isinstance(body, dict) else {}
     errors = tuple(
-        FieldError(_path(str(e.get("field", ""))[:200]), str(e.get("message", ""))[:MAX_TEXT])
+        FieldError(
+            _path(str(e.get("field", ""))[:200]),
+            french_message(
+                str(e.get("message", ""))[:MAX_TEXT], str(e.get("type", ""))[:100], e.get("ctx")
+            ),
+        )
         for e in data.get("errors", []) or []
         if isinstance(e, dict)
     )
