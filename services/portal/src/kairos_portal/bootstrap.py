@@ -19,6 +19,7 @@ from kairos_portal.adapters.services_http import HttpServiceApi
 from kairos_portal.adapters.session_store import PostgresSessionStore
 from kairos_portal.config import PortalSettings
 from kairos_portal.entrypoints import (
+    pages_amending,
     pages_attendance,
     pages_coadha,
     pages_home,
@@ -91,7 +92,8 @@ def create_app(
         secure_cookies=not settings.development,
     )
     for router in (pages_sign_in.router, pages_home.router, pages_coadha.router,
-                   pages_kairos.router, pages_attendance.router):  # fmt: skip
+                   pages_kairos.router, pages_attendance.router,
+                   pages_amending.router):  # fmt: skip
         app.include_router(router)
     app.include_router(health_router({"database": _probe(store)}, timeout=2.0))
     app.mount("/static", StaticFiles(directory=settings.static_dir or STATIC), name="static")

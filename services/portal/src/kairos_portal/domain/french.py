@@ -69,5 +69,9 @@ KINDS = {
 }  # fmt: skip
 
 
+MEETING_RESULTS = {"enrolled": "Inscrit", "not_enrolled": "Non inscrit",
+                   "waiting_list": "Sur liste d'attente"}  # fmt: skip
+
+
 def word(table: dict[str, str], code: object) -> str:
     return table.get(str(code), str(code))

@@ -44,3 +44,19 @@ ATTENDANCE_COLUMNS = {
     "justified_absence_hours": "Absences justifiées (h)",
     "unjustified_absence_hours": "Absences non justifiées (h)",
 }
+CANCELLATION = {"reason": "Motif de l'annulation"}
+CORRECTABLE: dict[str, dict[str, str]] = {
+    "entry": {"entered_on": "Date d'entrée", "funded_by": "Financeur"},
+    "attendance": {
+        "attended_hours": "Heures suivies",
+        "justified_absence_hours": "Absences justifiées (h)",
+        "unjustified_absence_hours": "Absences non justifiées (h)",
+    },
+    "exit": {"exited_on": "Date de sortie", "exit_kind": "Nature de la sortie", "reason": "Motif"},
+    "interruption": {"starts_on": "Date de début", "ends_on": "Date de fin", "reason": "Motif"},
+    "information_meeting_result": {"result": "Résultat"},
+}
+"""Per kind, the fields a correction restates from the form (the session, the trainee and the
+month are the declaration's own and are sent as they were)."""
+CORRECTION_REASON = {"correction_reason": "Motif de la correction"}
+LATENESS = {"since": "Du", "until": "Au (exclu)"}
