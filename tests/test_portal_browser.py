@@ -2,7 +2,10 @@
 against a fresh ``make run`` stack: the RGC's first login, a trainer habilitated and handed
 their credentials, the trainer's first login, a session, an entry, a month of attendance in the
 grid, a CSV batch with one bad row shown on its row, an exit before the entry refused on its
-field, the habilitation ended and the trainer's next submission refused.
+field, the habilitation ended and the trainer's next submission refused; on the way, a month of
+attendance corrected from its page and the lateness report. Sign-in and the correction are done
+with the keyboard alone (Tab, typing, Enter), and after a refused submission the focus is on the
+error summary (with JavaScript; without it the summary is the first thing in the main content).
 
 Every page of the story is checked with axe-core (no serious or critical violation) and
 photographed under ``.local/reports/portal/<theme>/``; the story runs once per theme (the
@@ -187,13 +190,35 @@ class Visit:
         self.context.close()
 
 
+_FOCUSED_LABEL = """() => {
+  const e = document.activeElement;
+  return e && e.labels && e.labels.length ? e.labels[0].innerText.trim() : "";
+}"""
+
+
+def _tab_to(visit: Visit, label: str, most: int = 60) -> None:
+    """Tab (the keyboard alone) until the field labelled ``label`` has the focus: it is
+    reachable in the page's order."""
+    for _ in range(most):
+        visit.page.keyboard.press("Tab")
+        if visit.page.evaluate(_FOCUSED_LABEL).split("\n")[0] == label:
+            return
+    raise AssertionError(f"{label!r} not reached with {most} presses of Tab")
+
+
+def _type_into(visit: Visit, label: str, value: str) -> None:
+    _tab_to(visit, label)
+    visit.page.keyboard.type(value)
+
+
 def _sign_in(visit: Visit, login_id: str, password: str) -> None:
+    """With the keyboard alone: Tab to each field, type, Enter submits."""
     page = visit.page
     page.goto("/connexion")
     visit.check("connexion")
-    page.get_by_label("Identifiant").fill(login_id)
-    page.get_by_label("Mot de passe", exact=True).fill(password)
-    page.get_by_role("button", name="Se connecter").click()
+    _type_into(visit, "Identifiant", login_id)
+    _type_into(visit, "Mot de passe", password)
+    page.keyboard.press("Enter")
 
 
 def _first_login(visit: Visit, login_id: str, provisional: str, password: str) -> None:
@@ -339,6 +364,37 @@ def _declarations_list(trainer: Visit, trainee: str) -> None:
     trainer.check("toutes-les-declarations")
 
 
+def _correct_and_cancel(trainer: Visit) -> None:
+    """The month of attendance corrected from its page, with the keyboard alone: sent first
+    without its reason (refused; with JavaScript the focus moves to the error summary), then
+    with it. The lateness report after."""
+    page = trainer.page
+    page.get_by_role("link", name="État de présence mensuel").click()
+    page.get_by_role("heading", name="Corriger").wait_for()
+    trainer.check("declaration")
+    _tab_to(trainer, "Heures suivies")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("72")
+    page.keyboard.press("Enter")  # no reason given: refused by the service
+    page.wait_for_load_state("load")
+    reason = page.get_by_label("Motif de la correction")
+    assert reason.get_attribute("aria-invalid") == "true"
+    if trainer.javascript:
+        focused = page.evaluate("() => document.activeElement.getAttribute('aria-labelledby')")
+        assert focused == "resume-erreurs", f"the focus is on {focused!r}, not the summary"
+    trainer.check("correction-refusee")
+    _type_into(trainer, "Motif de la correction", "une journée oubliée")
+    page.keyboard.press("Enter")
+    page.get_by_text("Correction enregistrée").wait_for()
+    assert page.get_by_role("rowheader", name="2").is_visible()
+    assert "correction : une journée oubliée" in page.get_by_role("main").inner_text()
+    trainer.check("correction-enregistree")
+    page.goto("/kairos")
+    page.get_by_role("link", name="Retards de déclaration").click()
+    assert page.get_by_role("rowheader", name="État de présence mensuel").is_visible()
+    trainer.check("retards")
+
+
 def _exit_before_entry(trainer: Visit, trainee: str, session_url: str, today: date) -> None:
     page = trainer.page
     entry_month, _ = _months(today)
@@ -420,6 +476,7 @@ def test_the_of_story_in_the_browser(
         _first_login(trainer, login_id, provisional, PASSWORD_TRAINER)
         trainee, session_url = _declare(trainer, run, today)
         _declarations_list(trainer, trainee)
+        _correct_and_cancel(trainer)
         _exit_before_entry(trainer, trainee, session_url, today)
         _end_habilitation(rgc)
         said = _refused_after_ending(trainer, trainee, session_url, today)

@@ -84,7 +84,13 @@ async def test_the_page_shows_every_version_and_a_correction_form_filled_with_th
         "GET",
         f"/v1/declarations/{ID}",
         _history(
-            _version(), _version(2, attended_hours=124, correction_reason="oubli d'une journée")
+            _version(),
+            _version(
+                2,
+                attended_hours=124,
+                unjustified_absence_hours=4.0,
+                correction_reason="oubli d'une journée",
+            ),
         ),
     )
 
@@ -95,6 +101,8 @@ async def test_the_page_shows_every_version_and_a_correction_form_filled_with_th
     assert "Versions, la plus ancienne d&#39;abord (2)" in page.text
     assert "correction : oubli d&#39;une journée" in page.text
     assert re.search(r'name="attended_hours"[^>]*value="124"', page.text)
+    assert re.search(r'name="unjustified_absence_hours"[^>]*value="4"', page.text)
+    assert re.search(r'name="justified_absence_hours"[^>]*value="0"', page.text), "0 is shown"
     assert 'action="/kairos/declarations/' + ID + '/annulation"' in page.text
 
 
@@ -116,7 +124,7 @@ async def test_a_correction_restates_the_declaration_whole_with_its_reason(
             "csrf_token": token,
             "idempotency_key": keys[0],
             "attended_hours": "124",
-            "justified_absence_hours": "0",
+            "justified_absence_hours": "3,5",
             "unjustified_absence_hours": "0",
             "correction_reason": "oubli d'une journée",
         },
@@ -131,9 +139,9 @@ async def test_a_correction_restates_the_declaration_whole_with_its_reason(
         "session": SESSION,
         "trainee_id": "1234567A",
         "month": "2026-12",
-        "attended_hours": "124",
-        "justified_absence_hours": "0",
-        "unjustified_absence_hours": "0",
+        "attended_hours": 124.0,
+        "justified_absence_hours": 3.5,
+        "unjustified_absence_hours": 0.0,
         "correction_reason": "oubli d'une journée",
     }
     assert sent.idempotency_key == keys[0]

@@ -38,6 +38,11 @@ def _number(text: str) -> float | str:
         return text.strip()
 
 
+def hours(text: str) -> float | str:
+    """Hours as typed in a form (``3,5`` or ``3.5``), for the service to judge."""
+    return _number(text)
+
+
 def batch_rows(
     rows: list[GridRow], action_number: str, session_number: str, month: str
 ) -> tuple[list[dict[str, object]], list[int]]:

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kairos_portal.domain import french, labels
+from kairos_portal.domain import attendance, french, labels
 from kairos_portal.domain.forms import FormErrors
 from kairos_portal.domain.problems import FieldError
 from kairos_portal.domain.web_sessions import WebSession
@@ -52,10 +52,21 @@ def correction_of(last: dict[str, Any], form: dict[str, str], reason: str) -> di
     body = {name: last[name] for name in _KEPT if last.get(name) is not None}
     for name in labels.CORRECTABLE.get(str(last.get("kind")), {}):
         value = form.get(name, "")
-        if value or name != "funded_by":
+        if name in HOURS:
+            body[name] = attendance.hours(value)
+        elif value or name != "funded_by":
             body[name] = value
     body["correction_reason"] = reason
     return body
+
+
+def _shown(value: object) -> str:
+    """A field of the last version as its form shows it (0 is a value, None is not)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    return str(value)
 
 
 async def _versions(request: Request, session: WebSession, declaration_id: str) -> list[Any]:
@@ -73,7 +84,7 @@ async def _page(
     versions = await _versions(request, session, declaration_id)
     last = versions[-1]
     fields = labels.CORRECTABLE.get(last["kind"], {})
-    shown = values if values is not None else {n: str(last.get(n) or "") for n in fields}
+    shown = values if values is not None else {n: _shown(last.get(n)) for n in fields}
     done = request.query_params.get("fait", "")
     return render(
         request, "pages/declaration.html",
