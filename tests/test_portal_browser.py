@@ -375,8 +375,8 @@ def _correct_and_cancel(trainer: Visit) -> None:
     _tab_to(trainer, "Heures suivies")
     page.keyboard.press("Control+A")
     page.keyboard.type("72")
-    page.keyboard.press("Enter")  # no reason given: refused by the service
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # no reason given: refused by the service
     reason = page.get_by_label("Motif de la correction")
     assert reason.get_attribute("aria-invalid") == "true"
     if trainer.javascript:
@@ -391,7 +391,7 @@ def _correct_and_cancel(trainer: Visit) -> None:
     trainer.check("correction-enregistree")
     page.goto("/kairos")
     page.get_by_role("link", name="Retards de déclaration").click()
-    assert page.get_by_role("rowheader", name="État de présence mensuel").is_visible()
+    page.get_by_role("rowheader", name="État de présence mensuel").wait_for()
     trainer.check("retards")
 
 
@@ -470,6 +470,8 @@ def test_the_of_story_in_the_browser(
         rgc.page.goto("/connexion")
         rgc.page.get_by_role("link", name="Cookies et données de navigation").click()
         rgc.check("cookies")
+        rgc.page.get_by_role("link", name="Accessibilité : non conforme").click()
+        rgc.check("accessibilite")
         _first_login(rgc, organisation.rgc_login_id, organisation.rgc_provisional_password,
                      PASSWORD_RGC)  # fmt: skip
         login_id, provisional = _habilitate_trainer(rgc, run)

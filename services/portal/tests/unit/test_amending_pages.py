@@ -7,12 +7,14 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
 from kairos_portal.bootstrap import create_app
 from kairos_portal.config import PortalSettings
+from kairos_portal.entrypoints.pages_home import PAGES_CHECKED
 from kairos_portal.service_layer.ports import Answer, ServiceRefused
 from kairos_portal.testing import ORGANISATION, FakeServices, MemorySessions, problem, tokens
 from kairos_shared.clock import ManualClock
@@ -273,3 +275,28 @@ async def test_a_bad_period_is_shown_on_its_field(portal: Portal) -> None:
     assert page.status_code == 422
     assert "Du : Saisissez une date valide (jj/mm/aaaa)." in page.text
     assert 'href="#champ-since"' in page.text
+
+
+async def test_the_accessibility_statement_says_what_was_checked_and_claims_no_rate(
+    portal: Portal,
+) -> None:
+    page = await portal.client.get("/accessibilite")
+
+    assert page.status_code == 200
+    assert "Aucun audit complet du RGAA n'a été réalisé" in page.text
+    assert "axe : color-contrast" in page.text
+    assert "%" not in page.text.split("<main", 1)[1].split("zoom", 1)[0], "no conformity rate"
+    home = await portal.client.get("/cookies")
+    assert 'href="/accessibilite">Accessibilité : non conforme</a>' in home.text
+
+
+async def test_the_cookie_notice_says_no_navigation_statistics_are_kept(portal: Portal) -> None:
+    page = await portal.client.get("/cookies")
+    assert "dix ans" in page.text
+    assert "n'en collecte aucune" in page.text
+
+
+def test_the_statement_counts_the_screens_the_browser_story_checks() -> None:
+    story = Path(__file__).resolve().parents[4] / "tests" / "test_portal_browser.py"
+    screens = set(re.findall(r'\.check\("([a-z-]+)"\)', story.read_text(encoding="utf-8")))
+    assert len(screens) == PAGES_CHECKED
