@@ -15,7 +15,7 @@ import pytest
 from kairos_portal.bootstrap import create_app
 from kairos_portal.config import PortalSettings
 from kairos_portal.entrypoints.pages_home import PAGES_CHECKED
-from kairos_portal.service_layer.ports import Answer, ServiceRefused
+from kairos_portal.service_layer.ports import Answer, Request, ServiceRefused
 from kairos_portal.testing import ORGANISATION, FakeServices, MemorySessions, problem, tokens
 from kairos_shared.clock import ManualClock
 
@@ -300,3 +300,27 @@ def test_the_statement_counts_the_screens_the_browser_story_checks() -> None:
     story = Path(__file__).resolve().parents[4] / "tests" / "test_portal_browser.py"
     screens = set(re.findall(r'\.check\("([a-z-]+)"\)', story.read_text(encoding="utf-8")))
     assert len(screens) == PAGES_CHECKED
+
+
+async def test_the_grid_shows_every_entry_of_the_session_page_after_page(portal: Portal) -> None:
+    """A session of 250 trainees: the service answers 100 at a time, the grid has 250 rows."""
+
+    def entries(request: Request, _token: str | None) -> Answer:
+        start = int(request.params.get("cursor", "0"))
+        page = [
+            {"trainee_id": f"{n:07d}A", "entered_on": "2026-11-02"}
+            for n in range(start, min(start + 100, 250))
+        ]
+        after = start + 100
+        return Answer(
+            200, {"declarations": page, "next_cursor": str(after) if after < 250 else None}
+        )
+
+    portal.services.on("declaration", "GET", f"{ORG}/declarations", entries)
+
+    page = await portal.client.get("/kairos/sessions/A1/S1/presences?mois=2026-12")
+
+    assert page.status_code == 200
+    assert page.text.count('name="rows-') == 250 * 3
+    sent = portal.services.calls("declaration", "GET", f"{ORG}/declarations")
+    assert [r.params.get("cursor") for r, _ in sent] == [None, "100", "200"]

@@ -101,17 +101,29 @@ async def register_session(request: Request) -> Response:
 # ---- one session: its trainees, entries ---------------------------------------------------------
 
 
+ENTRIES_PAGE = 100
+"""The declaration service's largest page (its ``page_size_max``)."""
+MAX_ENTRIES = 5000
+"""A session's entries the grid shows at most (as many rows as a batch takes)."""
+
+
 async def session_entries(
     request: Request, session: WebSession, action: str, number: str
 ) -> list[Any]:
-    found = await call(
-        request, session, "declaration",
-        ServiceRequest("GET", f"{organisation_path(session)}/declarations",
-                       params={"kind": "entry", "action_number": action,
-                               "session_number": number, "limit": "100"}),
-    )  # fmt: skip
-    entries: list[Any] = found["declarations"]
-    return entries
+    """Every entry of the session, following the service's cursor page after page."""
+    entries: list[Any] = []
+    params = {"kind": "entry", "action_number": action, "session_number": number,
+              "limit": str(ENTRIES_PAGE)}  # fmt: skip
+    while len(entries) < MAX_ENTRIES:
+        found = await call(
+            request, session, "declaration",
+            ServiceRequest("GET", f"{organisation_path(session)}/declarations", params=params),
+        )  # fmt: skip
+        entries.extend(found["declarations"])
+        if not found.get("next_cursor"):
+            break
+        params = {**params, "cursor": str(found["next_cursor"])}
+    return entries[:MAX_ENTRIES]
 
 
 async def _session_page(
