@@ -279,6 +279,9 @@ def _habilitate_trainer(rgc: Visit, run: str) -> tuple[str, str]:
     assert shown.value.headers["cache-control"] == "no-store"
     rgc.check("identifiants")
     values = page.locator("dl.identifiants dd").all_inner_texts()
+    page.goto("/coadha/habilitations")
+    page.get_by_role("rowheader", name="Fanny Martin").wait_for()
+    rgc.check("liste-des-habilitations")
     return values[0].strip(), values[1].strip()
 
 
@@ -414,7 +417,7 @@ def _exit_before_entry(trainer: Visit, trainee: str, session_url: str, today: da
 
 def _end_habilitation(rgc: Visit) -> None:
     page = rgc.page
-    page.get_by_role("link", name="Revenir à l'habilitation").click()
+    page.get_by_role("link", name="Fanny Martin").click()  # from the list
     page.get_by_label("Motif de fin").select_option("departure")
     page.get_by_role("button", name="Mettre fin à l'habilitation").click()
     page.wait_for_url("**info=terminee")
