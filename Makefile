@@ -84,6 +84,7 @@ bench: install ## benchmarks, each against its raw baseline measured in the same
 	$(PY) bench/declarations.py
 	$(PY) bench/outbox.py
 	$(PY) bench/notifications.py
+	$(PY) bench/portal.py
 	$(PY) bench/report.py
 
 up: ## the container stack (needs a Docker engine)
