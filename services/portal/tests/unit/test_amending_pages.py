@@ -324,3 +324,80 @@ async def test_the_grid_shows_every_entry_of_the_session_page_after_page(portal:
     assert page.text.count('name="rows-') == 250 * 3
     sent = portal.services.calls("declaration", "GET", f"{ORG}/declarations")
     assert [r.params.get("cursor") for r, _ in sent] == [None, "100", "200"]
+
+
+def _session_page_services(portal: Portal) -> None:
+    portal.services.on("declaration", "GET", f"{ORG}/sessions", Answer(200, {"sessions": []}))
+    portal.services.on(
+        "declaration",
+        "GET",
+        f"{ORG}/declarations",
+        Answer(200, {"declarations": [], "next_cursor": None}),
+    )
+
+
+async def test_an_interruption_of_the_session_is_declared_with_its_dates_and_reason(
+    portal: Portal,
+) -> None:
+    _session_page_services(portal)
+    portal.services.on(
+        "declaration", "POST", f"{ORG}/interruptions", Answer(201, {"declaration_id": ID})
+    )
+    token, keys = await portal.form("/kairos/sessions/A1/S1")
+
+    answer = await portal.client.post(
+        "/kairos/sessions/A1/S1/interruptions",
+        data={
+            "csrf_token": token,
+            "idempotency_key": keys[0],
+            "starts_on": "2027-01-04",
+            "ends_on": "2027-01-08",
+            "reason": "fermeture des locaux",
+        },
+    )
+
+    assert answer.headers["location"] == f"/kairos/sessions/A1/S1?declaree={ID}"
+    [(sent, _)] = portal.services.calls("declaration", "POST", f"{ORG}/interruptions")
+    assert sent.json == {
+        "session": SESSION,
+        "starts_on": "2027-01-04",
+        "ends_on": "2027-01-08",
+        "reason": "fermeture des locaux",
+    }
+
+
+async def test_a_refused_interruption_shows_the_reason_on_its_field(portal: Portal) -> None:
+    _session_page_services(portal)
+    portal.services.on(
+        "declaration",
+        "POST",
+        f"{ORG}/interruptions",
+        problem(
+            422,
+            "invalid-request",
+            "bad",
+            errors=[
+                {
+                    "field": "body.ends_on",
+                    "message": "Input should be a valid date or datetime, input is too short",
+                }
+            ],
+        ),
+    )
+    token, keys = await portal.form("/kairos/sessions/A1/S1")
+
+    page = await portal.client.post(
+        "/kairos/sessions/A1/S1/interruptions",
+        data={
+            "csrf_token": token,
+            "idempotency_key": keys[0],
+            "starts_on": "2027-01-04",
+            "ends_on": "",
+            "reason": "fermeture",
+        },
+    )
+
+    assert page.status_code == 422
+    assert "Fin de l&#39;interruption : Saisissez une date valide (jj/mm/aaaa)." in page.text
+    assert 'id="champ-ends-on-erreur"' in page.text
+    assert re.search(r'name="reason"[^>]*value="fermeture"', page.text)

@@ -60,3 +60,8 @@ CORRECTABLE: dict[str, dict[str, str]] = {
 month are the declaration's own and are sent as they were)."""
 CORRECTION_REASON = {"correction_reason": "Motif de la correction"}
 LATENESS = {"since": "Du", "until": "Au (exclu)"}
+INTERRUPTION = {
+    "starts_on": "Début de l'interruption",
+    "ends_on": "Fin de l'interruption",
+    "reason": "Motif de l'interruption",
+}

@@ -184,6 +184,28 @@ async def declare_entry(request: Request, action: str, number: str) -> Response:
     return see_other(f"{session_url(action, number)}?declaree={declared['declaration_id']}")
 
 
+@router.post("/sessions/{action}/{number}/interruptions")
+async def declare_interruption(request: Request, action: str, number: str) -> Response:
+    """An interruption of the whole session (no trainee): its dates and reason."""
+    session = await signed_in(request)
+    form = await form_of(request, session)
+    body: dict[str, Any] = {
+        "session": {"action_number": action, "session_number": number},
+        **{name: text(form, name) for name in labels.INTERRUPTION},
+    }
+    try:
+        declared = await _declare(request, session, "interruptions", body, form)
+    except ServiceRefused as refused:
+        if refused.problem.status not in FORM_REFUSALS:
+            raise
+        errors = FormErrors.of(refused.problem, labels.INTERRUPTION)
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await _session_page(
+            request, session, action, number, errors, values, refused.problem.status
+        )
+    return see_other(f"{session_url(action, number)}?declaree={declared['declaration_id']}")
+
+
 # ---- a trainee: every declaration and version; the exit ------------------------------------------
 
 
