@@ -23,7 +23,7 @@ endif
 
 TEST_BUDGET_MINUTES ?= 40
 
-.PHONY: help prerequisites install run demo test test-unit faults security soak hardening lint format schemas bench up down clean
+.PHONY: help prerequisites install chromium run demo test test-unit faults security soak hardening lint format schemas bench up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,11 +35,24 @@ $(UV): | prerequisites
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: prerequisites $(UV) ## install the workspace (uv.lock) and Kafka's jars
+install: prerequisites $(UV) ## install the workspace (uv.lock), Kafka's jars, the portal's npm packages, Chromium
 	$(UV) sync --all-packages --locked --quiet
 	$(PY) -m kairos_devstack kafka-jars >/dev/null
+	@$(MAKE) --no-print-directory $(PORTAL_NPM) chromium
+	$(PY) -m kairos_portal.assets
 
-run: install ## run Kafka, PostgreSQL, the SMTP sink and the four services until Ctrl-C
+# The portal's front-end packages (npm, without install scripts: the DSFR's refuses to run
+# without a project configuration), installed again only when the lock changes.
+PORTAL_NPM := services/portal/node_modules/.package-lock.json
+$(PORTAL_NPM): services/portal/package-lock.json
+	cd services/portal && npm ci --ignore-scripts --no-audit --no-fund --silent
+
+chromium: ## Debian's Chromium for the portal's browser tests (installed when root and missing)
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	else echo "The portal's browser tests need Debian's Chromium: run 'sudo apt-get install chromium'" >&2; fi
+
+run: install ## run Kafka, PostgreSQL, the SMTP sink, the four services and the portal until Ctrl-C
 	$(PY) -m kairos_devstack run
 
 demo: install ## tell the whole story (adhesion → declarations → day 21) to the stack `make run` started
@@ -89,6 +102,7 @@ bench: install ## benchmarks, each against its raw baseline measured in the same
 	$(PY) bench/declarations.py
 	$(PY) bench/outbox.py
 	$(PY) bench/notifications.py
+	$(PY) bench/portal.py
 	$(PY) bench/report.py
 
 up: ## the container stack (needs a Docker engine)

@@ -13,7 +13,7 @@ from typing import Any
 
 from infra import RESULTS, write_results
 
-ORDER = ["propagation", "declarations", "outbox", "notifications"]
+ORDER = ["propagation", "declarations", "outbox", "notifications", "portal"]
 
 
 def _load() -> dict[str, dict[str, Any]]:

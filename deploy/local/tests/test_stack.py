@@ -49,6 +49,7 @@ def test_run_brings_everything_up_and_a_signal_stops_it_all(
         "KAIROS_SMTP_PORT": free_port(),
         "KAIROS_SMTP_HTTP_PORT": free_port(),
         **{f"KAIROS_{service.upper()}_HTTP_PORT": free_port() for service in SERVICES},
+        "KAIROS_PORTAL_HTTP_PORT": free_port(),
     }
     env = {
         **os.environ,
@@ -79,13 +80,16 @@ def test_run_brings_everything_up_and_a_signal_stops_it_all(
             assert f"http://127.0.0.1:{port}" in "".join(seen)
             ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
             assert ready.status_code == 200, f"{service}: {ready.text}"
+        portal = ports["KAIROS_PORTAL_HTTP_PORT"]
+        assert f"portal          http://127.0.0.1:{portal}" in "".join(seen)
+        assert httpx.get(f"http://127.0.0.1:{portal}/health/ready", timeout=10).status_code == 200
         mail = httpx.get(f"http://127.0.0.1:{ports['KAIROS_SMTP_HTTP_PORT']}/api/v1/messages")
         assert mail.json()["total"] == 0
         started = psutil.Process(stack.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in started)
         assert "kafka.Kafka" in names
         assert "postgres" in names
-        assert all(f"kairos_{service}" in names for service in SERVICES)
+        assert all(f"kairos_{service}" in names for service in (*SERVICES, "portal"))
     finally:
         stack.send_signal(stop_signal)
         exit_code = stack.wait(timeout=180)

@@ -19,6 +19,7 @@ from kairos_declaration.config import DeclarationSettings
 from kairos_habilitation.config import HabilitationSettings
 from kairos_identity.config import IdentitySettings
 from kairos_notification.config import NotificationSettings
+from kairos_portal.config import PortalSettings
 from kairos_shared.access_hours import AccessHoursSettings
 
 SettingsClass = type[BaseSettings]
@@ -30,6 +31,7 @@ SERVICE_SETTINGS: Mapping[str, tuple[SettingsClass, ...]] = {
     "habilitation": (HabilitationSettings, AccessHoursSettings),
     "declaration": (DeclarationSettings, AccessHoursSettings),
     "notification": (NotificationSettings,),
+    "portal": (PortalSettings,),
 }
 
 

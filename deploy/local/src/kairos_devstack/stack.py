@@ -42,6 +42,7 @@ def clock_offset_file(root: Path) -> Path:
 
 
 SERVICE_PORTS = {"identity": 8001, "habilitation": 8002, "declaration": 8003, "notification": 8004}
+PORTAL_PORT = 8000
 
 
 def _env_port(name: str, default: int) -> int:
@@ -63,6 +64,7 @@ class StackPorts:
             for service, port in SERVICE_PORTS.items()
         }
     )
+    portal: int = field(default_factory=lambda: _env_port("KAIROS_PORTAL_HTTP_PORT", PORTAL_PORT))
 
     def all(self) -> dict[str, int]:
         return {
@@ -72,6 +74,7 @@ class StackPorts:
             "smtp": self.smtp,
             "smtp sink http": self.smtp_http,
             **self.services,
+            "portal": self.portal,
         }
 
 
@@ -128,7 +131,7 @@ class LocalStack:
         self.postgres.launch()
         self.kafka.wait_ready()
         self.postgres.wait_ready()
-        self.postgres.create_databases(SERVICES)
+        self.postgres.create_databases((*SERVICES, "portal"))
         asyncio.run(create_platform_topics(self.kafka.bootstrap_servers))
         self._start_smtp_sink()
         for service in SERVICES:
@@ -141,6 +144,33 @@ class LocalStack:
                 timeout=90,
                 what="ready",
             )
+        self._start_portal()
+
+    def _start_portal(self) -> None:
+        """The web application (:mod:`kairos_portal`): a client of the four services' APIs."""
+        assert self.postgres is not None
+        urls = {
+            f"KAIROS_PORTAL_{service.upper()}_URL": f"http://127.0.0.1:{port}"
+            for service, port in self.ports.services.items()
+        }
+        env = {
+            "KAIROS_PORTAL_DEVELOPMENT": "true",  # plain http on 127.0.0.1: no Secure cookie
+            "KAIROS_CLOCK_OFFSET_FILE": str(self.clock_offset_file),
+            "KAIROS_LOG_FORMAT": "console",
+            **os.environ,
+            **urls,
+            "KAIROS_PORTAL_DATABASE_URL": self.postgres.dsn("portal"),
+            "KAIROS_PORTAL_HTTP_PORT": str(self.ports.portal),
+        }
+        process = spawn(
+            "portal", [sys.executable, "-m", "kairos_portal"],
+            log_path=self.logs / "portal.log", env=env, stop_timeout=20,
+        )  # fmt: skip
+        self.processes.append(process)
+        wait_until(
+            _http_ready(f"http://127.0.0.1:{self.ports.portal}/health/ready"),
+            process=process, timeout=60, what="ready",
+        )  # fmt: skip
 
     def _start_smtp_sink(self) -> None:
         process = spawn(
@@ -219,7 +249,11 @@ class LocalStack:
             f"  {service:<15} http://127.0.0.1:{port}  (OpenAPI at /docs)"
             for service, port in self.ports.services.items()
         ]
-        lines += [f"  logs            {self.logs}/", "Press Ctrl-C to stop everything."]
+        lines += [
+            f"  portal          http://127.0.0.1:{self.ports.portal}  (the web application)",
+            f"  logs            {self.logs}/",
+            "Press Ctrl-C to stop everything.",
+        ]
         return "\n".join(lines)
 
 

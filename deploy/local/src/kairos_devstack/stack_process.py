@@ -31,6 +31,7 @@ def free_stack_ports() -> StackPorts:
     return StackPorts(
         kafka=free_port(), kafka_controller=free_port(), postgres=free_port(), smtp=free_port(),
         smtp_http=free_port(), services={service: free_port() for service in SERVICE_PORTS},
+        portal=free_port(),
     )  # fmt: skip
 
 
@@ -44,6 +45,7 @@ def stack_environment(root: Path, ports: StackPorts) -> dict[str, str]:
         "KAIROS_SMTP_PORT": str(ports.smtp),
         "KAIROS_SMTP_HTTP_PORT": str(ports.smtp_http),
         **{f"KAIROS_{name.upper()}_HTTP_PORT": str(p) for name, p in ports.services.items()},
+        "KAIROS_PORTAL_HTTP_PORT": str(ports.portal),
     }
 
 
