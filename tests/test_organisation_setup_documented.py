@@ -21,6 +21,7 @@ UNUSED_DATABASE = "postgresql://unused@127.0.0.1/unused"
 ORG = "/v1/organisations/{organisation_id}"
 OPERATORS_ONLY = {
     ("GET", f"{ORG}/habilitations/unjustified"),
+    ("GET", f"{ORG}/habilitation-flags"),
     ("POST", f"{ORG}/demands"),
     ("POST", f"{ORG}/reviews"),
 }
