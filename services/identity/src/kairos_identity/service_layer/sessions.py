@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
+
 from kairos_identity.adapters import accounts
 from kairos_identity.adapters.accounts import AccountRow, SessionRow
 from kairos_identity.domain.passwords import UnacceptablePasswordError, normalise_password
@@ -31,6 +33,11 @@ from kairos_shared.db import Connection
 from kairos_shared.problems import FieldError, Problem, invalid_fields
 from kairos_shared.tokens import AccessClaims
 
+log = structlog.get_logger(__name__)
+
+_SESSION_ENDED = Problem(
+    status=401, title="Session ended", detail="this session has ended", type="session-ended"
+)
 _BAD_CREDENTIALS = Problem(
     status=401,
     title="Login refused",
@@ -242,23 +249,57 @@ async def logout(context: IdentityContext, claims: AccessClaims) -> None:
 
 
 async def refresh(context: IdentityContext, refresh_token: str) -> IssuedTokens:
-    """A new access token for a live session; the refresh token is rotated (used once)."""
+    """A new access token for a live session; the refresh token is rotated (used once). The
+    token it replaced, presented again, ends the session (RFC 9700 §4.14.2)."""
     now = context.clock.now()
+    digest = _digest(refresh_token)
     async with context.pool.acquire() as connection, connection.transaction():
-        session = await accounts.session_by_refresh_token(connection, _digest(refresh_token))
-        if session is None or session.expires_at <= now:
-            raise Problem(
-                status=401,
-                title="Session ended",
-                detail="this session has ended",
-                type="session-ended",
-            )
-        account = await accounts.by_id(connection, session.account_id)
-        assert account is not None
-        await check_session_allowed(context, connection, account, now)
-        rotated = secrets.token_urlsafe(32)
-        await accounts.rotate_refresh_token(connection, session.id, _digest(rotated), now)
+        session = await accounts.session_by_refresh_token(connection, digest)
+        if session is None:
+            reused = await accounts.session_by_previous_refresh_token(connection, digest)
+            if reused is not None:  # ended and committed; refused below, outside
+                await _end_reused_session(connection, reused, now)
+        elif session.expires_at > now:
+            account = await accounts.by_id(connection, session.account_id)
+            assert account is not None
+            await check_session_allowed(context, connection, account, now)
+            rotated = secrets.token_urlsafe(32)
+            await accounts.rotate_refresh_token(connection, session.id, _digest(rotated), now)
+    if session is None or session.expires_at <= now:
+        raise _SESSION_ENDED
+    assert account is not None
     return _tokens(context, account, session, rotated, now)
+
+
+async def _end_reused_session(connection: Connection, session: SessionRow, now: datetime) -> None:
+    """A rotated-away refresh token came back (RFC 9700 §4.14.2): whoever holds the session's
+    tokens, the owner or a thief, one of them stole them; the session ends everywhere. The
+    refusal that follows is raised once this is committed."""
+    account = await accounts.by_id(connection, session.account_id)
+    assert account is not None
+    if not await accounts.delete_session(connection, session.id):
+        return
+    await outbox.publish(
+        connection,
+        [
+            events.SessionEnded(
+                account_id=str(session.account_id),
+                organisation_id=None
+                if account.organisation_id is None
+                else str(account.organisation_id),
+                session_id=str(session.id),
+                reason="refresh_token_reused",
+                ended_at=now,
+            )
+        ],
+        source=SOURCE,
+    )
+    log.warning(
+        "security: refresh token reused, session ended",
+        security_event="refresh_token_reused",
+        account_id=str(session.account_id),
+        session_id=str(session.id),
+    )
 
 
 async def end_sessions(
