@@ -57,7 +57,7 @@ async def fail_until_locked(
     """Wrong passwords from `client`, waiting each refusal out, until the lock: what each
     answer was (status, locked flag, seconds to wait)."""
     seen: list[Any] = []
-    while True:
+    while len(seen) < 100:
         response = await login(client, login_id, WRONG)
         if response.status_code == 429:
             body = response.json()
@@ -68,6 +68,7 @@ async def fail_until_locked(
             continue
         assert response.status_code == 401, response.text
         seen.append((401, None, None))
+    raise AssertionError(f"{login_id} never locked from this address: {seen}")
 
 
 async def test_an_attacker_locks_only_their_own_address_never_the_owner(
