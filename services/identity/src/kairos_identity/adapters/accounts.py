@@ -152,6 +152,19 @@ async def issue_provisional_password(
         now,
         provisional_until,
     )
+    await _forget_failed_logins(connection, account_id)
+
+
+async def _forget_failed_logins(connection: Connection, account_id: uuid.UUID) -> None:
+    """New credentials make earlier wrong guesses moot: the login id's counts start again, from
+    every address (K8)."""
+    await connection.execute(
+        """
+        UPDATE login_failures SET failures = 0, last_failure_at = NULL
+        WHERE login_id = (SELECT login_id FROM account WHERE id = $1)
+        """,
+        account_id,
+    )
 
 
 async def reissue_lapsed(
@@ -174,6 +187,8 @@ async def reissue_lapsed(
         """,
         account_id, password_hash, now, provisional_until,
     )  # fmt: skip
+    if reissued is not None:
+        await _forget_failed_logins(connection, account_id)
     return reissued is not None
 
 
