@@ -31,6 +31,7 @@ SessionEndReason = Literal[
     "habilitation_suspended",
     "rgc_post_vacated",
     "account_compromised",
+    "refresh_token_reused",
 ]
 
 

@@ -278,6 +278,7 @@ async def running_platform(
             consumer_group_prefix=f"test-identity-{run}", consumer_offset_reset="latest",
             # every adhesion of the tests comes from one address: not throttled here
             adhesion_requests_free=100_000, adhesion_requests_lock_after=200_000,
+            login_rate_per_address_burst=1_000_000, login_rate_global_burst=1_000_000,
         ),
         clock=clock,
     )  # fmt: skip

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from kairos_identity.adapters.password_hasher import Argon2idHasher
 from kairos_identity.config import IdentitySettings
+from kairos_identity.domain.request_rate import RequestRate
 from kairos_identity.domain.throttling import LoginThrottlePolicy
 from kairos_identity.entrypoints.consumers import subscriptions
 from kairos_identity.entrypoints.http import router
@@ -64,6 +65,15 @@ def identity_context(
         adhesion_throttle=adhesion_throttle_policy(
             settings.adhesion_requests_free, settings.adhesion_requests_lock_after
         ),
+        rate_per_address=RequestRate(
+            burst=settings.login_rate_per_address_burst,
+            interval=timedelta(minutes=1) / settings.login_rate_per_address_per_minute,
+        ),
+        rate_global=RequestRate.per_second(
+            settings.login_rate_global_burst, settings.login_rate_global_per_second
+        ),
+        hashing_workers=settings.password_hashing_workers,
+        hashing_queue=settings.password_hashing_queue,
         throttle=LoginThrottlePolicy(
             free_attempts=settings.login_free_attempts,
             max_delay=timedelta(seconds=settings.login_max_delay_seconds),

@@ -37,5 +37,17 @@ class IdentitySettings(ServiceSettings):
     """Consecutive failures that lock the account for ``login_lock_minutes`` (K8)."""
     login_lock_minutes: float = 15.0
     """Always expires: never a permanent lock an attacker could trigger."""
+    login_rate_per_address_burst: int = Field(default=20, ge=1)
+    """Logins, token refreshes and password changes one client address may send at once (K8);
+    then its bucket refills at ``login_rate_per_address_per_minute``."""
+    login_rate_per_address_per_minute: float = Field(default=10.0, gt=0)
+    login_rate_global_burst: int = Field(default=200, ge=1)
+    """The same requests from everyone together, at once (K8); then
+    ``login_rate_global_per_second``."""
+    login_rate_global_per_second: float = Field(default=20.0, gt=0)
+    password_hashing_workers: int = Field(default=2, ge=1)
+    """Threads that hash and check passwords (argon2 releases the GIL), off the event loop."""
+    password_hashing_queue: int = Field(default=8, ge=0)
+    """Password checks that may wait for a worker; beyond, 503 with Retry-After."""
     argon2_memory_kib: int = 19 * 1024
     argon2_time_cost: int = 2

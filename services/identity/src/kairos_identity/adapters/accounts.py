@@ -152,6 +152,19 @@ async def issue_provisional_password(
         now,
         provisional_until,
     )
+    await _forget_failed_logins(connection, account_id)
+
+
+async def _forget_failed_logins(connection: Connection, account_id: uuid.UUID) -> None:
+    """New credentials make earlier wrong guesses moot: the login id's counts start again, from
+    every address (K8)."""
+    await connection.execute(
+        """
+        UPDATE login_failures SET failures = 0, last_failure_at = NULL
+        WHERE login_id = (SELECT login_id FROM account WHERE id = $1)
+        """,
+        account_id,
+    )
 
 
 async def reissue_lapsed(
@@ -174,6 +187,8 @@ async def reissue_lapsed(
         """,
         account_id, password_hash, now, provisional_until,
     )  # fmt: skip
+    if reissued is not None:
+        await _forget_failed_logins(connection, account_id)
     return reissued is not None
 
 
@@ -252,12 +267,31 @@ async def session_by_refresh_token(
 async def rotate_refresh_token(
     connection: Connection, session_id: uuid.UUID, refresh_token_hash: bytes, now: datetime
 ) -> None:
+    """The new token replaces the current one, whose hash is kept to recognise its reuse."""
     await connection.execute(
-        "UPDATE session SET refresh_token_hash = $2, refreshed_at = $3 WHERE id = $1",
+        """
+        UPDATE session SET previous_refresh_token_hash = refresh_token_hash,
+                           refresh_token_hash = $2, refreshed_at = $3
+        WHERE id = $1
+        """,
         session_id,
         refresh_token_hash,
         now,
     )
+
+
+async def session_by_previous_refresh_token(
+    connection: Connection, refresh_token_hash: bytes
+) -> SessionRow | None:
+    """The session whose token was rotated away from this one (presented again: a reuse)."""
+    row = await connection.fetchrow(
+        """
+        SELECT id, account_id, password_change_only, expires_at FROM session
+        WHERE previous_refresh_token_hash = $1 FOR UPDATE
+        """,
+        refresh_token_hash,
+    )
+    return None if row is None else SessionRow(**dict(row))
 
 
 async def delete_sessions(

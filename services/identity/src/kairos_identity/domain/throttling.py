@@ -11,7 +11,7 @@ Only attempts that were allowed and then failed are recorded: a refused attempt 
 password and extends nothing. Time is handed in, as aware datetimes.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -105,3 +105,14 @@ class LoginThrottlePolicy:
         """The state once an attempt has succeeded: nothing to remember."""
         del state  # a success wipes the count whatever it was
         return LoginThrottleState()
+
+    def slow_down_only(self) -> "LoginThrottlePolicy":
+        """The same waits, never a lock: the per-account side of K8, which anyone who knows a
+        login id can feed, so it may make its owner wait seconds, never keep them out."""
+        return replace(
+            self, lock_threshold=NEVER_LOCKS, lock_duration=self.max_delay,
+            failure_memory=max(self.failure_memory, self.max_delay),
+        )  # fmt: skip
+
+
+NEVER_LOCKS: Final = 2**31 - 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -59,6 +60,12 @@ class AdhesionBody(_Body):
     terms: TermsBody
 
 
+def _client(request: Request) -> str:
+    """The client's address (behind a reverse proxy, uvicorn's ``FORWARDED_ALLOW_IPS`` makes it
+    the client's own), which the throttles count by."""
+    return request.client.host[:100] if request.client else "unknown"
+
+
 class AdhesionCreated(BaseModel):
     organisation_id: uuid.UUID
     status: str
@@ -77,7 +84,7 @@ async def request_adhesion(
     after the configured time. Refused (409) while a live adhesion (requested, active or
     suspended) holds the SIRET; a rejected, expired or withdrawn one's SIRET may apply again.
     Throttled per client address (429 with Retry-After)."""
-    client_address = request.client.host if request.client else "unknown"
+    client_address = _client(request)
     organisation_id = await adhesions.request_adhesion(
         context,
         adhesions.AdhesionRequest(
@@ -312,20 +319,36 @@ def _tokens(issued: sessions.IssuedTokens, response: Response) -> Tokens:
     )
 
 
-@router.post("/v1/sessions", status_code=201, tags=["sessions"])
-async def login(body: LoginBody, context: Context, response: Response) -> Tokens:
+_THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "too many requests from this address or in all, or too many failed "
+        "logins for this login id from this address: see Retry-After"
+    },
+    503: {"description": "too many password checks at once: see Retry-After"},
+}
+
+
+@router.post("/v1/sessions", status_code=201, tags=["sessions"], responses=_THROTTLED)
+async def login(body: LoginBody, context: Context, response: Response, request: Request) -> Tokens:
     """Log in (K5, K8, K4): a short-lived access token and a refresh token."""
-    return _tokens(await sessions.login(context, body.login_id, body.password), response)
+    issued = await sessions.login(context, body.login_id, body.password, _client(request))
+    return _tokens(issued, response)
 
 
 class RefreshBody(_Body):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
-@router.post("/v1/sessions/refresh", tags=["sessions"])
-async def refresh(body: RefreshBody, context: Context, response: Response) -> Tokens:
+@router.post(
+    "/v1/sessions/refresh",
+    tags=["sessions"],
+    responses={429: {"description": "too many requests from this address: see Retry-After"}},
+)
+async def refresh(
+    body: RefreshBody, context: Context, response: Response, request: Request
+) -> Tokens:
     """A new access token for a live session; the refresh token is replaced (K9)."""
-    return _tokens(await sessions.refresh(context, body.refresh_token), response)
+    return _tokens(await sessions.refresh(context, body.refresh_token, _client(request)), response)
 
 
 @router.delete("/v1/sessions/current", status_code=204, tags=["sessions"])
@@ -339,10 +362,14 @@ class PasswordChangeBody(_Body):
     new_password: str = Field(min_length=1, max_length=1024)
 
 
-@router.post("/v1/accounts/me/password", status_code=204, tags=["accounts"])
-async def change_password(body: PasswordChangeBody, context: Context, claims: AnySession) -> None:
+@router.post("/v1/accounts/me/password", status_code=204, tags=["accounts"], responses=_THROTTLED)
+async def change_password(
+    body: PasswordChangeBody, context: Context, claims: AnySession, request: Request
+) -> None:
     """Replace the password (K6, K7); the account's sessions end: log in again."""
-    await sessions.change_password(context, claims, body.current_password, body.new_password)
+    await sessions.change_password(
+        context, claims, body.current_password, body.new_password, _client(request)
+    )
 
 
 @router.get("/.well-known/jwks.json", tags=["keys"])

@@ -74,11 +74,12 @@ async def create_account(
     until = (
         provisional_deadline(role, now, context.provisional_validity, zone) if starts_now else None
     )
+    hashed = await context.hashing.hash(normalise_password(password)) if password else None
     row = accounts.AccountRow(
         id=uuid.uuid4(), organisation_id=organisation_id, role=role.value, login_id=login_id,
         first_name=person.first_name, last_name=person.last_name, email=person.email,
         status="provisional",
-        password_hash=context.hasher.hash(normalise_password(password)) if password else None,
+        password_hash=hashed,
         must_change_password=True, provisional_until=until, failed_logins=0,
         last_failed_login_at=None, habilitation_id=habilitation_id,
         rgc_designation_id=rgc_designation_id, hand_over_by=hand_over_by,

@@ -10,12 +10,14 @@ from typing import Protocol
 
 import asyncpg
 
+from kairos_identity.adapters.hashing_pool import HashingPool
 from kairos_identity.domain.accounts import ProvisionalValidity
 from kairos_identity.domain.organisations import (
     DEFAULT_EXPIRY_NOTICE_DAYS,
     DEFAULT_REQUEST_VALIDITY,
 )
 from kairos_identity.domain.passwords import DEFAULT_PASSWORD_POLICY, PasswordHasher, PasswordPolicy
+from kairos_identity.domain.request_rate import RequestRate
 from kairos_identity.domain.throttling import LoginThrottlePolicy
 from kairos_shared.access_hours import AccessCalendar
 from kairos_shared.clock import Clock
@@ -61,6 +63,18 @@ class IdentityContext:
         default_factory=lambda: adhesion_throttle_policy(10, 30)
     )
     """Adhesion requests per client address: the login throttle's rule, other limits."""
+    rate_per_address: RequestRate = field(
+        default_factory=lambda: RequestRate(burst=20, interval=timedelta(seconds=6))
+    )
+    """Logins, refreshes and password changes from one client address (K8)."""
+    rate_global: RequestRate = field(
+        default_factory=lambda: RequestRate.per_second(burst=200, rate=20)
+    )
+    """The same requests from everyone together (K8)."""
+    hashing_workers: int = 2
+    hashing_queue: int = 8
+    """argon2 work in flight: at most `hashing_workers` at once, `hashing_queue` waiting; more
+    is refused at once (503 with Retry-After)."""
     dummy_hash: str = ""
     """A hash of a random secret, verified when a login id is unknown, so that an unknown
     login costs the same time as a wrong password (no account enumeration by timing)."""
@@ -73,6 +87,11 @@ class IdentityContext:
     def pool(self) -> asyncpg.Pool:
         """The service's pool (open during the app's lifespan)."""
         return self.resources.require_pool()
+
+    @functools.cached_property
+    def hashing(self) -> HashingPool:
+        """The bounded pool every password hash and check runs in, off the event loop."""
+        return HashingPool(self.hasher, workers=self.hashing_workers, queue=self.hashing_queue)
 
     def __post_init__(self) -> None:
         if not self.dummy_hash:

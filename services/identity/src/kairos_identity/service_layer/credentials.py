@@ -86,7 +86,7 @@ async def _issue_once(
         context, account.login_id, (account.first_name, account.last_name)
     )
     await accounts.issue_provisional_password(
-        connection, account.id, context.hasher.hash(normalise_password(password)), now=now,
+        connection, account.id, await context.hashing.hash(normalise_password(password)), now=now,
         provisional_until=until,
     )  # fmt: skip
     return ProvisionalCredentials(account.id, account.login_id, password, until)
@@ -151,7 +151,7 @@ async def reset_password(
         await accounts.issue_provisional_password(
             connection,
             account.id,
-            context.hasher.hash(normalise_password(password)),
+            await context.hashing.hash(normalise_password(password)),
             now=now,
             provisional_until=until,
         )
@@ -195,7 +195,7 @@ async def reissue_lapsed_credentials(
         password = new_provisional_password(
             context, account.login_id, (account.first_name, account.last_name)
         )
-        password_hash = context.hasher.hash(normalise_password(password))
+        password_hash = await context.hashing.hash(normalise_password(password))
         if not await accounts.reissue_lapsed(connection, account.id, password_hash, now, until):
             raise Problem(
                 status=409, title="Not lapsed", type="invalid-state",

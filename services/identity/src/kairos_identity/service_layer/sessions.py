@@ -11,17 +11,18 @@ session (K9, §6); every end of a session is an event.
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
+
 from kairos_identity.adapters import accounts
 from kairos_identity.adapters.accounts import AccountRow, SessionRow
 from kairos_identity.domain.passwords import UnacceptablePasswordError, normalise_password
-from kairos_identity.domain.throttling import LoginThrottleState
+from kairos_identity.service_layer import password_checks
 from kairos_identity.service_layer.context import SOURCE, IdentityContext
 from kairos_identity.service_layer.session_access import check_session_allowed
 from kairos_schemas import Event
@@ -31,6 +32,11 @@ from kairos_shared.db import Connection
 from kairos_shared.problems import FieldError, Problem, invalid_fields
 from kairos_shared.tokens import AccessClaims
 
+log = structlog.get_logger(__name__)
+
+_SESSION_ENDED = Problem(
+    status=401, title="Session ended", detail="this session has ended", type="session-ended"
+)
 _BAD_CREDENTIALS = Problem(
     status=401,
     title="Login refused",
@@ -51,51 +57,35 @@ def _digest(refresh_token: str) -> bytes:
     return hashlib.sha256(refresh_token.encode()).digest()
 
 
-async def _refuse_if_throttled(
-    context: IdentityContext, account: AccountRow, now: datetime
-) -> None:
-    state = LoginThrottleState(account.failed_logins, account.last_failed_login_at)
-    decision = context.throttle.decide(state, now)
-    if not decision.allowed:
-        assert decision.retry_after is not None
-        seconds = max(1, math.ceil((decision.retry_after - now).total_seconds()))
-        raise Problem(
-            status=429,
-            title="Too many failed logins",
-            type="login-throttled",
-            detail=f"too many failed logins; try again in {seconds} s",
-            extensions={"retry_after": decision.retry_after.isoformat(), "locked": decision.locked},
-            headers={"Retry-After": str(seconds)},
-        )
-
-
-async def login(context: IdentityContext, login_id: str, password: str) -> IssuedTokens:
-    now = context.clock.now()
-    async with context.pool.acquire() as connection, connection.transaction():
+async def login(
+    context: IdentityContext, login_id: str, password: str, client_address: str
+) -> IssuedTokens:
+    """Open a session (K5, K8). Known and unknown login ids take the same path at the same
+    cost: the same rates, the same failure counts, one argon2 check in the bounded pool."""
+    await password_checks.admit(context, client_address)
+    await password_checks.refuse_if_throttled(context, login_id, client_address)
+    async with context.pool.acquire() as connection:
         account = await accounts.by_login_id(connection, login_id)
-        if (
-            account is None
-            or account.status in {"lapsed", "disabled"}
-            or account.password_hash is None
-        ):
-            context.hasher.verify(context.dummy_hash, password)  # same cost either way
-            raise _BAD_CREDENTIALS
-        await _refuse_if_throttled(context, account, now)
+    usable = (
+        account is not None
+        and account.status not in {"lapsed", "disabled"}
+        and account.password_hash is not None
+    )
+    if account is None or account.password_hash is None or not usable:
+        await context.hashing.verify(context.dummy_hash, password)  # same cost either way
+        matches = False
+    else:
         password = normalise_password(password)
-        if not context.hasher.verify(account.password_hash, password):
-            state = context.throttle.after_failure(
-                LoginThrottleState(account.failed_logins, account.last_failed_login_at), now
-            )
-            await accounts.record_login_failure(
-                connection, account.id, state.consecutive_failures, now
-            )
-            failed, rehashed = True, None
-        else:
-            failed = False
-            needs = context.hasher.needs_rehash(account.password_hash)
-            rehashed = context.hasher.hash(password) if needs else None
-    if failed:  # the failure is committed; the refusal is raised outside the transaction
+        matches = await context.hashing.verify(account.password_hash, password)
+    if not matches:
+        await password_checks.record_failure(context, login_id, client_address)
         raise _BAD_CREDENTIALS
+    assert account is not None
+    assert account.password_hash is not None
+    await password_checks.record_success(context, login_id, client_address)
+    needs = context.hasher.needs_rehash(account.password_hash)
+    rehashed = await context.hashing.hash(password) if needs else None
+    now = context.clock.now()
     expired = account.provisional_until is not None and now >= account.provisional_until
     if account.must_change_password and expired:
         raise Problem(
@@ -169,34 +159,43 @@ async def current_session(context: IdentityContext, claims: AccessClaims) -> Ses
 
 
 async def change_password(
-    context: IdentityContext, claims: AccessClaims, current_password: str, new_password: str
+    context: IdentityContext,
+    claims: AccessClaims,
+    current_password: str,
+    new_password: str,
+    client_address: str,
 ) -> None:
-    now = context.clock.now()
+    """Replace the password once the current one is checked: under the same rates and failed
+    -login throttle as a login (K8), so that a stolen access token cannot try passwords."""
+    await password_checks.admit(context, client_address)
     await current_session(context, claims)
-    async with context.pool.acquire() as connection, connection.transaction():
-        account = await accounts.by_id(connection, uuid.UUID(claims.account_id))
-        assert account is not None
-        if account.password_hash is None or not context.hasher.verify(
-            account.password_hash, current_password
-        ):
-            raise invalid_fields([FieldError("current_password", "wrong current password")])
-        try:
-            new_password = context.password_policy.require_acceptable(
-                new_password,
-                login_id=account.login_id,
-                names=(account.first_name, account.last_name),
-            )
-        except UnacceptablePasswordError as error:
-            raise invalid_fields(
-                [FieldError("new_password", problem.message) for problem in error.problems]
-            ) from None
-        if context.hasher.verify(account.password_hash, new_password):
-            raise invalid_fields(
-                [FieldError("new_password", "must differ from the current password")]
-            )
-        await accounts.set_password(
-            connection, account.id, context.hasher.hash(new_password), activated_at=now
+    async with context.pool.acquire() as connection:
+        found = await accounts.by_id(connection, uuid.UUID(claims.account_id))
+    assert found is not None
+    await password_checks.refuse_if_throttled(context, found.login_id, client_address)
+    if found.password_hash is None or not await context.hashing.verify(
+        found.password_hash, current_password
+    ):
+        await password_checks.record_failure(context, found.login_id, client_address)
+        raise invalid_fields([FieldError("current_password", "wrong current password")])
+    try:
+        new_password = context.password_policy.require_acceptable(
+            new_password, login_id=found.login_id, names=(found.first_name, found.last_name)
         )
+    except UnacceptablePasswordError as error:
+        raise invalid_fields(
+            [FieldError("new_password", problem.message) for problem in error.problems]
+        ) from None
+    if await context.hashing.verify(found.password_hash, new_password):
+        raise invalid_fields([FieldError("new_password", "must differ from the current password")])
+    new_hash = await context.hashing.hash(new_password)
+    now = context.clock.now()
+    async with context.pool.acquire() as connection, connection.transaction():
+        account = await accounts.by_id(connection, found.id)
+        assert account is not None
+        if account.password_hash != found.password_hash:  # changed meanwhile: check again
+            raise invalid_fields([FieldError("current_password", "wrong current password")])
+        await accounts.set_password(connection, account.id, new_hash, activated_at=now)
         published: list[Event] = []
         if account.status == "provisional":
             published.append(
@@ -241,24 +240,61 @@ async def logout(context: IdentityContext, claims: AccessClaims) -> None:
             )
 
 
-async def refresh(context: IdentityContext, refresh_token: str) -> IssuedTokens:
-    """A new access token for a live session; the refresh token is rotated (used once)."""
+async def refresh(
+    context: IdentityContext, refresh_token: str, client_address: str
+) -> IssuedTokens:
+    """A new access token for a live session; the refresh token is rotated (used once). The
+    token it replaced, presented again, ends the session (RFC 9700 §4.14.2)."""
+    await password_checks.admit(context, client_address)
     now = context.clock.now()
+    digest = _digest(refresh_token)
     async with context.pool.acquire() as connection, connection.transaction():
-        session = await accounts.session_by_refresh_token(connection, _digest(refresh_token))
-        if session is None or session.expires_at <= now:
-            raise Problem(
-                status=401,
-                title="Session ended",
-                detail="this session has ended",
-                type="session-ended",
-            )
-        account = await accounts.by_id(connection, session.account_id)
-        assert account is not None
-        await check_session_allowed(context, connection, account, now)
-        rotated = secrets.token_urlsafe(32)
-        await accounts.rotate_refresh_token(connection, session.id, _digest(rotated), now)
+        session = await accounts.session_by_refresh_token(connection, digest)
+        if session is None:
+            reused = await accounts.session_by_previous_refresh_token(connection, digest)
+            if reused is not None:  # ended and committed; refused below, outside
+                await _end_reused_session(connection, reused, now)
+        elif session.expires_at > now:
+            account = await accounts.by_id(connection, session.account_id)
+            assert account is not None
+            await check_session_allowed(context, connection, account, now)
+            rotated = secrets.token_urlsafe(32)
+            await accounts.rotate_refresh_token(connection, session.id, _digest(rotated), now)
+    if session is None or session.expires_at <= now:
+        raise _SESSION_ENDED
+    assert account is not None
     return _tokens(context, account, session, rotated, now)
+
+
+async def _end_reused_session(connection: Connection, session: SessionRow, now: datetime) -> None:
+    """A rotated-away refresh token came back (RFC 9700 §4.14.2): whoever holds the session's
+    tokens, the owner or a thief, one of them stole them; the session ends everywhere. The
+    refusal that follows is raised once this is committed."""
+    account = await accounts.by_id(connection, session.account_id)
+    assert account is not None
+    if not await accounts.delete_session(connection, session.id):
+        return
+    await outbox.publish(
+        connection,
+        [
+            events.SessionEnded(
+                account_id=str(session.account_id),
+                organisation_id=None
+                if account.organisation_id is None
+                else str(account.organisation_id),
+                session_id=str(session.id),
+                reason="refresh_token_reused",
+                ended_at=now,
+            )
+        ],
+        source=SOURCE,
+    )
+    log.warning(
+        "security: refresh token reused, session ended",
+        security_event="refresh_token_reused",
+        account_id=str(session.account_id),
+        session_id=str(session.id),
+    )
 
 
 async def end_sessions(
