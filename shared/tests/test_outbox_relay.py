@@ -30,7 +30,7 @@ from kairos_shared.db import Connection
 from kairos_shared.dead_letters import DeadLetterPublisher
 from kairos_shared.inbox import IdempotentConsumer, Outcome
 from kairos_shared.metrics import ServiceMetrics
-from kairos_shared.relay import _CLAIM, OutboxRelay, RelaySettings
+from kairos_shared.relay import _CLAIM, OutboxRelay, RelaySettings, list_parked
 
 SOURCE = "/kairos/tests"
 
@@ -369,6 +369,9 @@ async def _assert_parked_and_the_rest_published(
     parked = await pool.fetch("SELECT event_id, topic, reason FROM outbox_parked")
     assert [(row["event_id"], row["topic"]) for row in parked] == [(poison_id, topic)]
     assert "TooLarge" in parked[0]["reason"], parked[0]["reason"]
+    async with pool.acquire() as connection:  # what `kairos outbox parked` shows
+        (listed,) = await list_parked(connection)
+    assert (listed["event_id"], listed["size_bytes"]) == (poison_id, 8010)
     assert (relay.published, relay.parked) == (len(events), 1)
     assert relay.metrics is not None
     assert relay.metrics.events_parked.labels(topic)._value.get() == 1

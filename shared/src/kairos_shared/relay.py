@@ -94,6 +94,31 @@ DELETE FROM outbox WHERE id IN (
 """
 
 
+Refusal = tuple[asyncpg.Record, Exception]
+
+
+def _sort_results(
+    sent: list[tuple[asyncpg.Record, asyncio.Future[object]]], results: list[object]
+) -> tuple[list[asyncpg.Record], list[Refusal]]:
+    """The rows the broker accepted, and those it refused for their content (with the rows
+    refused as out of sequence behind them); any other failure is raised: the round is retried."""
+    published: list[asyncpg.Record] = []
+    refused: list[Refusal] = []
+    out_of_step: list[Refusal] = []
+    for (row, _), result in zip(sent, results, strict=True):
+        if isinstance(result, REFUSED_FOR_CONTENT):
+            refused.append((row, result))
+        elif isinstance(result, OutOfOrderSequenceNumber):
+            out_of_step.append((row, result))  # behind a refused batch of its partition
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            published.append(row)
+    if out_of_step and not refused:
+        raise out_of_step[0][1]
+    return published, sorted([*refused, *out_of_step], key=lambda refusal: int(refusal[0]["id"]))
+
+
 @dataclass(frozen=True)
 class RelaySettings:
     batch_size: int = 500
@@ -146,7 +171,6 @@ class OutboxRelay:
             if not rows:
                 return 0
             alone: list[tuple[asyncpg.Record, Exception]] = []  # refused by the producer
-            refused: list[tuple[asyncpg.Record, Exception]] = []  # by the broker, with others
             sent: list[tuple[asyncpg.Record, asyncio.Future[object]]] = []
             for row in rows:
                 try:
@@ -156,20 +180,7 @@ class OutboxRelay:
                     continue
                 sent.append((row, future))
             results = await asyncio.gather(*(future for _, future in sent), return_exceptions=True)
-            published = []
-            out_of_step: list[tuple[asyncpg.Record, Exception]] = []
-            for (row, _), result in zip(sent, results, strict=True):
-                if isinstance(result, REFUSED_FOR_CONTENT):  # refused by the broker
-                    refused.append((row, result))
-                elif isinstance(result, OutOfOrderSequenceNumber):
-                    out_of_step.append((row, result))  # behind a refused batch of its partition
-                elif isinstance(result, BaseException):
-                    raise result
-                else:
-                    published.append(row)
-            if out_of_step and not refused:
-                raise out_of_step[0][1]
-            refused = sorted([*refused, *out_of_step], key=lambda refusal: int(refusal[0]["id"]))
+            published, refused = _sort_results(sent, results)
             if refused:
                 await self._renew_producer()
             refused = [
@@ -301,3 +312,15 @@ class OutboxRelay:
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
+
+
+_LIST_PARKED = """
+SELECT id, event_id, topic, convert_from(key, 'UTF8') AS key, octet_length(value) AS size_bytes,
+       created_at, parked_at, reason
+FROM outbox_parked ORDER BY id
+"""
+
+
+async def list_parked(connection: Connection) -> list[dict[str, object]]:
+    """The parked outbox rows, oldest first: id, event id, topic, key, size, when, why."""
+    return [dict(row) for row in await connection.fetch(_LIST_PARKED)]
