@@ -415,3 +415,27 @@ async def test_a_row_the_broker_refuses_for_its_size_is_parked_and_the_rows_behi
     finally:
         await admin.delete_topics([topic])
         await admin.close()
+
+
+async def test_a_relay_whose_rounds_keep_failing_reports_how_long_it_has_stalled(
+    pool: asyncpg.Pool, database_url: str, kafka_bootstrap_servers: str
+) -> None:
+    relay = _relay(pool, database_url, kafka_bootstrap_servers, max_backoff=0.05)
+    failures = 0
+
+    async def failing_drain() -> int:
+        nonlocal failures
+        failures += 1
+        raise ConnectionError("broker gone")
+
+    relay.drain = failing_drain  # type: ignore[method-assign]
+    running = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(10):
+            while failures < 5 or relay.stalled_for() < 0.2:  # noqa: ASYNC110 - a barrier
+                await asyncio.sleep(0.02)
+        assert relay.last_error == "ConnectionError('broker gone')"
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running

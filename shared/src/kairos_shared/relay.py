@@ -162,6 +162,8 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self.published = 0
         self.parked = 0
+        self.last_error: str | None = None
+        self._last_success: float | None = None  # loop time of the last round that succeeded
 
     async def publish_batch(self) -> int:
         """Claim, publish and mark one batch; returns how many rows it settled (published, or
@@ -262,6 +264,7 @@ class OutboxRelay:
     async def run(self) -> None:
         """Publish until cancelled; failures are logged and retried with back-off."""
         await self.producer.start()
+        self._last_success = asyncio.get_running_loop().time()
         listener: asyncpg.Connection | None = None
         backoff = 0.1
         loop = asyncio.get_running_loop()
@@ -276,11 +279,13 @@ class OutboxRelay:
                         await self.purge()
                         next_purge = loop.time() + self.settings.purge_every
                 except Exception as error:  # noqa: BLE001 - PostgreSQL or Kafka down: retried
+                    self.last_error = repr(error)
                     log.warning("outbox relay round failed", error=repr(error), retry_in_s=backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, self.settings.max_backoff)
                     continue
                 backoff = 0.1
+                self._last_success, self.last_error = loop.time(), None
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
                 # cancellation that comes with a wake-up, and the relay would never stop.
                 with contextlib.suppress(TimeoutError):
@@ -290,6 +295,13 @@ class OutboxRelay:
             if listener is not None and not listener.is_closed():
                 await listener.close()
             await self.producer.stop()
+
+    def stalled_for(self) -> float:
+        """Seconds since the last round that drained the outbox (0 while rounds succeed, or
+        before the first): every round since failed, and the rows waiting did not move."""
+        if self.last_error is None or self._last_success is None:
+            return 0.0
+        return max(asyncio.get_running_loop().time() - self._last_success, 0.0)
 
     async def _listen(self, listener: asyncpg.Connection | None) -> asyncpg.Connection | None:
         """A connection LISTENing for wake-ups; re-opened if it was lost (polling covers gaps)."""
