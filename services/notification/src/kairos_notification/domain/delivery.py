@@ -124,9 +124,7 @@ def classify(smtp_code: int | None, error_kind: ErrorKind) -> Transient | Perman
 
 # An address starts after a delimiter (the look-behind) and each part is read once (possessive,
 # the local part stops at "@"): linear in the message, which is also cut before it is searched.
-_ADDRESS = re.compile(
-    r"(?<![^\s<>()\[\],;:\"'@])[^\s<>()\[\],;:\"'@]++@[^\s<>()\[\],;:\"']++"
-)
+_ADDRESS = re.compile(r"(?<![^\s<>()\[\],;:\"'@])[^\s<>()\[\],;:\"'@]++@[^\s<>()\[\],;:\"']++")
 _MAX_ERROR = 500
 
 
