@@ -163,11 +163,15 @@ class OutboxRelay:
         self.published = 0
         self.parked = 0
         self.last_error: str | None = None
+        self._producer_to_start = False
         self._last_success: float | None = None  # loop time of the last round that succeeded
 
     async def publish_batch(self) -> int:
         """Claim, publish and mark one batch; returns how many rows it settled (published, or
         parked when Kafka refused them for their size or content)."""
+        if self._producer_to_start:
+            await self.producer.start()
+            self._producer_to_start = False
         async with self.pool.acquire() as connection, connection.transaction():
             rows = await connection.fetch(_CLAIM, self.settings.batch_size, _LOCK_NAMESPACE)
             if not rows:
@@ -208,7 +212,9 @@ class OutboxRelay:
         old one's sequence numbers for that partition are out of step with the broker's."""
         await self.producer.stop()
         self.producer = AIOKafkaProducer(**self._producer_options)
+        self._producer_to_start = True  # if Kafka fails now, the next round starts it
         await self.producer.start()
+        self._producer_to_start = False
 
     async def _accepted_alone(self, row: asyncpg.Record, published: list[asyncpg.Record]) -> bool:
         """The broker refuses a whole record batch (a partition's rows sent together) when one
