@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
+import uuid
 from collections import defaultdict
 from datetime import timedelta
 
 import asyncpg
 import pytest
 from aiokafka import ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from kairos_devstack.pytest_plugin import TopicFactory
 from kairos_devstack.testing import (
@@ -26,7 +29,8 @@ from kairos_shared import outbox
 from kairos_shared.db import Connection
 from kairos_shared.dead_letters import DeadLetterPublisher
 from kairos_shared.inbox import IdempotentConsumer, Outcome
-from kairos_shared.relay import _CLAIM, OutboxRelay, RelaySettings
+from kairos_shared.metrics import ServiceMetrics
+from kairos_shared.relay import _CLAIM, OutboxRelay, RelaySettings, list_parked
 
 SOURCE = "/kairos/tests"
 
@@ -323,3 +327,115 @@ async def test_the_claim_reads_its_candidates_once_even_with_stale_statistics(
     assert per_outbox_row == [], "the claim scans a list again for every outbox row"
     claimed = [node["Actual Rows"] for node in _plan_nodes(plan) if node["Node Type"] == "LockRows"]
     assert claimed == [500]
+
+
+async def _commit_with_poison(
+    pool: asyncpg.Pool, topic: str, events: list[CounterIncremented], *, poison_at: int
+) -> str:
+    """Commit ``events`` one by one, with an 8 kB event (a copy of event ``poison_at``, same key)
+    right after that one; returns the poisoned event's id."""
+    poisoned = outbox.outbox_message(events[poison_at], source=SOURCE, topic=topic)
+    poisoned = dataclasses.replace(
+        poisoned, event_id=f"poison-{poisoned.event_id}", value=b'{"pad":"' + b"x" * 8000 + b'"}'
+    )
+    await _commit_each(pool, topic, events[: poison_at + 1])
+    async with pool.acquire() as connection, connection.transaction():
+        await outbox.append(connection, [poisoned])
+    await _commit_each(pool, topic, events[poison_at + 1 :])
+    return poisoned.event_id
+
+
+async def _assert_parked_and_the_rest_published(
+    pool: asyncpg.Pool,
+    relay: OutboxRelay,
+    kafka: str,
+    *,
+    topic: str,
+    events: list[CounterIncremented],
+    poison_id: str,
+) -> None:
+    await relay.producer.start()
+    try:
+        assert await relay.drain() == len(events) + 1
+        assert await relay.drain() == 0
+    finally:
+        await relay.producer.stop()
+    records = await read_records(kafka, topic, at_least=len(events))
+    ids = [dict(r.headers)["ce_id"].decode() for r in records]
+    assert len(ids) == len(set(ids)) == len(events)
+    assert poison_id not in ids
+    assert all(seqs == list(range(4)) for seqs in _sequences(records).values())
+    assert await _unpublished(pool) == 0
+    parked = await pool.fetch("SELECT event_id, topic, reason FROM outbox_parked")
+    assert [(row["event_id"], row["topic"]) for row in parked] == [(poison_id, topic)]
+    assert "TooLarge" in parked[0]["reason"], parked[0]["reason"]
+    async with pool.acquire() as connection:  # what `kairos outbox parked` shows
+        (listed,) = await list_parked(connection)
+    assert (listed["event_id"], listed["size_bytes"]) == (poison_id, 8010)
+    assert (relay.published, relay.parked) == (len(events), 1)
+    assert relay.metrics is not None
+    assert relay.metrics.events_parked.labels(topic)._value.get() == 1
+
+
+async def test_a_row_too_large_for_the_producer_is_parked_and_the_rows_behind_it_go(
+    pool: asyncpg.Pool, database_url: str, kafka_bootstrap_servers: str, kafka_topic: TopicFactory
+) -> None:
+    """The incident: a 1.2 MB correspondent e-mail made every round fail for ever."""
+    topic = await kafka_topic(partitions=3)
+    events = counter_events(counters=3, steps=4)
+    poison_id = await _commit_with_poison(pool, topic, events, poison_at=1)
+    relay = OutboxRelay(
+        pool, database_url, kafka_bootstrap_servers, client_id="test",
+        settings=RelaySettings(max_request_size=4096), metrics=ServiceMetrics("test"),
+    )  # fmt: skip
+    await _assert_parked_and_the_rest_published(
+        pool, relay, kafka_bootstrap_servers, topic=topic, events=events, poison_id=poison_id
+    )
+
+
+async def test_a_row_the_broker_refuses_for_its_size_is_parked_and_the_rows_behind_it_go(
+    pool: asyncpg.Pool, database_url: str, kafka_bootstrap_servers: str
+) -> None:
+    topic = f"test.small.{uuid.uuid4().hex}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.create_topics([
+            NewTopic(topic, 3, 1, topic_configs={"max.message.bytes": "4096"})
+        ])  # fmt: skip
+        events = counter_events(counters=3, steps=4)
+        poison_id = await _commit_with_poison(pool, topic, events, poison_at=2)
+        relay = OutboxRelay(
+            pool, database_url, kafka_bootstrap_servers, client_id="test",
+            settings=RelaySettings(), metrics=ServiceMetrics("test"),
+        )  # fmt: skip
+        await _assert_parked_and_the_rest_published(
+            pool, relay, kafka_bootstrap_servers, topic=topic, events=events, poison_id=poison_id
+        )
+    finally:
+        await admin.delete_topics([topic])
+        await admin.close()
+
+
+async def test_a_relay_whose_rounds_keep_failing_reports_how_long_it_has_stalled(
+    pool: asyncpg.Pool, database_url: str, kafka_bootstrap_servers: str
+) -> None:
+    relay = _relay(pool, database_url, kafka_bootstrap_servers, max_backoff=0.05)
+    failures = 0
+
+    async def failing_drain() -> int:
+        nonlocal failures
+        failures += 1
+        raise ConnectionError("broker gone")
+
+    relay.drain = failing_drain  # type: ignore[method-assign]
+    running = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(10):
+            while failures < 5 or relay.stalled_for() < 0.2:  # noqa: ASYNC110 - a barrier
+                await asyncio.sleep(0.02)
+        assert relay.last_error == "ConnectionError('broker gone')"
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running

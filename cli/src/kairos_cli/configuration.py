@@ -23,7 +23,11 @@ MASK = "***"
 _SENSITIVE_NAME = re.compile(
     r"(^|_)(password|passwd|passphrase|secret|token|key|keys|pem|credentials?|auth|authorization|headers)(_|$)"
 )
-_URL_PASSWORD = re.compile(r"(?P<prefix>[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)[^\s@]*@")
+# Linear: the scheme starts after a non-scheme character, every repetition is possessive and the
+# password stops at "/" (user information never holds one, RFC 3986 §3.2.1).
+_URL_PASSWORD = re.compile(
+    r"(?<![A-Za-z0-9+.-])(?P<prefix>[A-Za-z][A-Za-z0-9+.-]*+://[^\s/:@]*+:)[^\s@/]*+@"
+)
 
 
 def settings_class(service: str) -> type[BaseSettings]:

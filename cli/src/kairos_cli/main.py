@@ -17,6 +17,7 @@ from kairos_cli import (
     habilitations,
     operators,
     organisations,
+    outbox,
     stack,
 )
 from kairos_cli.configuration import config
@@ -39,6 +40,7 @@ app.add_typer(habilitations.app, name="habilitations")
 app.add_typer(designations.app, name="designations")
 app.add_typer(accounts.app, name="account")
 app.add_typer(dead_letters.app, name="dead-letters")
+app.add_typer(outbox.app, name="outbox")
 app.command("lag")(lag)
 app.command("config")(config)
 app.command("reconcile")(reconcile)

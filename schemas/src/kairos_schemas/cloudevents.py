@@ -28,6 +28,10 @@ HEADER_PREFIX = "ce_"
 #: attributes sent as `ce_<name>` headers, in the order `to_kafka` writes them
 REQUIRED_ATTRIBUTES = ("specversion", "id", "source", "type", "time")
 OPTIONAL_ATTRIBUTES = ("subject", "dataschema", "correlationid")
+#: the longest attribute (id, source, type, subject…) and Kafka key read or written, in UTF-8
+#: bytes: checked before anything is decoded, matched or logged (a record's headers are the
+#: sender's choice; ours are uuids, short URIs and type names, well under it)
+ATTRIBUTE_MAX_LENGTH = 256
 
 # RFC 3339 §5.6 date-time: `datetime.fromisoformat` alone also takes ISO 8601 forms that are
 # not RFC 3339 (basic format, no offset), which another producer's consumer may not parse.
@@ -52,8 +56,10 @@ def _uri_reference(value: str) -> str:
     return value
 
 
-UriReference = Annotated[str, Field(min_length=1), AfterValidator(_uri_reference)]
-NonEmpty = Annotated[str, Field(min_length=1)]
+UriReference = Annotated[
+    str, Field(min_length=1, max_length=ATTRIBUTE_MAX_LENGTH), AfterValidator(_uri_reference)
+]
+NonEmpty = Annotated[str, Field(min_length=1, max_length=ATTRIBUTE_MAX_LENGTH)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +155,10 @@ def _read_headers(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
             continue
         if name in attributes:
             raise InvalidCloudEventError(f"header {header} appears more than once")
+        if len(raw) > ATTRIBUTE_MAX_LENGTH:
+            raise InvalidCloudEventError(
+                f"header {header} is {len(raw)} bytes long: at most {ATTRIBUTE_MAX_LENGTH}"
+            )
         try:
             attributes[name] = raw.decode()
         except UnicodeDecodeError:
@@ -184,6 +194,10 @@ def _read_key(key: bytes | None) -> str:
     if not key:
         raise InvalidCloudEventError(
             "key missing: the Kafka key carries the partitionkey (the aggregate id)"
+        )
+    if len(key) > ATTRIBUTE_MAX_LENGTH:
+        raise InvalidCloudEventError(
+            f"key is {len(key)} bytes long: the partitionkey is at most {ATTRIBUTE_MAX_LENGTH}"
         )
     try:
         return key.decode()

@@ -184,3 +184,10 @@ class Messaging:
     async def probe_relay(self) -> None:
         if self._relaying is not None and self._relaying.done():
             raise RuntimeError("the outbox relay stopped")
+        stalled_for = self.relay.stalled_for() if self.relay is not None else 0.0
+        if stalled_for > self.settings.outbox_relay_stalled_after_seconds:
+            assert self.relay is not None
+            raise RuntimeError(
+                f"relay stalled: no round succeeded for {stalled_for:.0f}s"
+                f" (last error: {(self.relay.last_error or '')[:300]})"
+            )

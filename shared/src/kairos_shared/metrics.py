@@ -8,7 +8,8 @@ process in tests); a ``target_info{service=…}`` sample names the service. What
   is its template, ``/v1/organisations/{organisation_id}``, never the raw path);
 - ``kairos_events_consumed_total{topic,event_type,outcome}`` (outcome: an
   :class:`~kairos_shared.inbox.Outcome` value) and ``kairos_event_handling_duration_seconds``;
-- ``kairos_outbox_events_published_total{topic}`` (the outbox relay) and
+- ``kairos_outbox_events_published_total{topic}`` and ``kairos_outbox_events_parked_total{topic}``
+  (the outbox relay; parked: refused by Kafka for size or content, see :mod:`kairos_shared.relay`),
   ``kairos_dead_letters_published_total{topic}`` (``topic``: the record's original topic);
 - computed when scraped, absent when their source does not answer in time:
   ``kairos_outbox_backlog_events``, ``kairos_outbox_oldest_unpublished_age_seconds`` (one SQL
@@ -87,6 +88,11 @@ class ServiceMetrics:
         )  # fmt: skip
         self.events_published = self.counter(
             "kairos_outbox_events_published", "Outbox events the relay published.", ("topic",)
+        )
+        self.events_parked = self.counter(
+            "kairos_outbox_events_parked",
+            "Outbox events Kafka refused for their size or content, moved to outbox_parked.",
+            ("topic",),
         )
         self.dead_letters = self.counter(
             "kairos_dead_letters_published", "Records parked on their dead-letter topic.",

@@ -54,6 +54,9 @@ class ServiceSettings(KafkaSecuritySettings):
     (:mod:`kairos_shared.limits`). The default fits a 5000-row attendance batch."""
     kafka_connect_retry_max_seconds: float = Field(default=10.0, gt=0)
     outbox_relay_enabled: bool = True
+    outbox_relay_stalled_after_seconds: float = Field(default=120.0, gt=0)
+    """Readiness fails with ``relay stalled`` once every relay round has failed for this long
+    (rows wait: Kafka unreachable, a refusal that is not a size or content one)."""
     consumer_group_prefix: str | None = None
     """Kafka consumer groups are ``<prefix>-<consumer>``; default ``kairos-<service>``."""
     consumer_offset_reset: Literal["earliest", "latest"] = "earliest"

@@ -311,3 +311,23 @@ async def test_a_declarer_acting_before_the_validation_arrives_is_told_to_retry(
     later = await post(platform, organisation.rgc_token, path, session, key=key)
     assert later.status_code == 201, later.text
     assert "idempotent-replayed" not in later.headers
+
+
+async def test_an_oversized_correspondent_is_refused_naming_each_field(platform: Platform) -> None:
+    """A 1.2 MB e-mail address was accepted (201) and its event, too large for Kafka, blocked
+    the outbox: every string of a request is bounded (e-mail 254, names 100)."""
+    organisation, _, token = await declarer(platform, seed=704)
+    path = f"/v1/organisations/{organisation.id}/correspondents"
+    body = {"session": SESSION, "correspondent": {
+        "first_name": "L" * 101, "last_name": "B" * 101,
+        "email": "a" * 250 + "@example.fr", "phone": "+33 1 23 45 67 89",
+    }}  # fmt: skip
+    response = await post(platform, token, path, body)
+    assert response.status_code == 422, response.text
+    assert sorted(e["field"] for e in response.json()["errors"]) == [
+        "body.correspondent.email", "body.correspondent.first_name", "body.correspondent.last_name",
+    ], response.text  # fmt: skip
+    fitting = {**body["correspondent"], "first_name": "L" * 100, "last_name": "B" * 100,  # type: ignore[dict-item]
+               "email": "a" * 243 + "@example.fr"}  # fmt: skip
+    accepted = await post(platform, token, path, {**body, "correspondent": fitting})
+    assert accepted.status_code == 201, accepted.text

@@ -27,13 +27,13 @@ from kairos_declaration.domain.declarations import (
 )
 from kairos_declaration.domain.errors import Problems
 from kairos_declaration.domain.sessions import TrainingSession
+from kairos_shared.email_addresses import is_email_address
 
 LONGEST_UNREPORTED_INTERRUPTION: Final = 15
 REASON_MAX_LENGTH: Final = 500
 MEETING_ID_MAX_LENGTH: Final = 40
 PLACE_MAX_LENGTH: Final = 200
 PHONE_MIN_DIGITS: Final = 6
-_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE: Final = re.compile(r"\+?[0-9 .]{6,20}")
 
 
@@ -62,7 +62,7 @@ def check_correspondent(correspondent: Correspondent) -> None:
     for field in ("first_name", "last_name"):
         if not getattr(correspondent, field).strip():
             problems.add(field, "is required")
-    if not _EMAIL.fullmatch(correspondent.email):
+    if not is_email_address(correspondent.email):
         problems.add(
             "email", f"{correspondent.email!r} is not an e-mail address (e.g. name@example.fr)"
         )

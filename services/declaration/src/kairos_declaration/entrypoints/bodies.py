@@ -9,12 +9,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kairos_schemas.declaration import (
-    Correspondent,
     ExitReason,
     Hours,
     InformationMeeting,
     TrainingSession,
 )
+from kairos_shared.email_addresses import EMAIL_MAX_LENGTH
 
 
 class Body(BaseModel):
@@ -43,6 +43,21 @@ class InterruptionBody(KindBodyBase):
     starts_on: date
     ends_on: date
     reason: str = Field(min_length=1, max_length=500)
+
+
+NAME_MAX_LENGTH = 100
+
+
+class Correspondent(BaseModel):
+    """The OF's contact person, as the contract's `Correspondent` with every string bounded: a
+    1.2 MB e-mail address was accepted and its event, too large for Kafka, was never published."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH)
+    last_name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH)
+    email: str = Field(min_length=3, max_length=EMAIL_MAX_LENGTH)
+    phone: str = Field(max_length=21, pattern=r"^\+?[0-9 .]{6,20}$")
 
 
 class CorrespondentBody(KindBodyBase):

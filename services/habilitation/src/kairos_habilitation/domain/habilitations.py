@@ -19,10 +19,10 @@ from enum import StrEnum
 from typing import Final
 
 from kairos_shared.clock import require_aware
+from kairos_shared.email_addresses import is_email_address
 from kairos_shared.zones import Zone
 
 _SHA256: Final = re.compile(r"[0-9a-f]{64}")
-_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class HabilitationRole(StrEnum):
@@ -114,7 +114,7 @@ def _require_text(value: str, field: str) -> None:
 def _check_person(person: HabilitatedPerson) -> None:
     _require_text(person.first_name, "person.first_name")
     _require_text(person.last_name, "person.last_name")
-    if not _EMAIL.fullmatch(person.email):
+    if not is_email_address(person.email):
         raise InvalidHabilitationError("person.email", f"{person.email!r} is not an e-mail address")
 
 
