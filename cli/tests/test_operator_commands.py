@@ -10,21 +10,10 @@ import re
 from typing import Any
 
 from kairos_devstack.platform import PASSWORD, bearer
-from kairos_devstack.testing import valid_siret
+from kairos_devstack.testing import adhesion_request
 
 Kairos = Any  # the conftest's fixture types (test modules cannot import the conftest)
 CliPlatform = Any
-
-
-def _adhesion(seed: int) -> dict[str, Any]:
-    return {
-        "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
-        "address": {"street": "1 place Bellecour", "postal_code": "69002", "city": "Lyon"},
-        "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
-                 "email": f"ines.roux.{seed}@of.example"},
-        "rgc": {"first_name": "Paul", "last_name": f"Rgc{seed}", "email": f"rgc.{seed}@of.example"},
-        "terms": {"version": "2017-09-15", "accepted_on": "2026-03-01"},
-    }  # fmt: skip
 
 
 def _json_in(stdout: str) -> Any:
@@ -45,7 +34,7 @@ async def test_an_operator_validates_suspends_and_reinstates_an_organisation(
     kairos: Kairos, cli_platform: CliPlatform
 ) -> None:
     platform = cli_platform.platform
-    requested = await platform.identity_http.post("/v1/organisations", json=_adhesion(8101))
+    requested = await platform.identity_http.post("/v1/organisations", json=adhesion_request(8101))
     assert requested.status_code == 201, requested.text
     organisation_id = requested.json()["organisation_id"]
     with_token = {"KAIROS_OPERATOR_TOKEN": platform.operator_token}
