@@ -7,29 +7,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kairos_devstack.platform import PASSWORD, bearer
-from kairos_devstack.testing import valid_siret
+from kairos_devstack.testing import adhesion_request
 from kairos_habilitation.service_layer.review_deadlines import remind_and_close
 
 Kairos = Any  # the conftest's fixture types (test modules cannot import the conftest)
 CliPlatform = Any
 
 
-def _adhesion(seed: int) -> dict[str, Any]:
-    return {
-        "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
-        "address": {"street": "1 place Bellecour", "postal_code": "69002", "city": "Lyon"},
-        "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
-                 "email": f"ines.roux.{seed}@of.example"},
-        "rgc": {"first_name": "Paul", "last_name": f"Rgc{seed}", "email": f"rgc.{seed}@of.example"},
-        "terms": {"version": "2017-09-15", "accepted_on": "2026-03-01"},
-    }  # fmt: skip
-
-
 async def test_an_operator_rejects_an_adhesion_request(
     kairos: Kairos, cli_platform: CliPlatform
 ) -> None:
     platform = cli_platform.platform
-    requested = await platform.identity_http.post("/v1/organisations", json=_adhesion(8201))
+    requested = await platform.identity_http.post("/v1/organisations", json=adhesion_request(8201))
     organisation_id = requested.json()["organisation_id"]
     with_token = {"KAIROS_OPERATOR_TOKEN": platform.operator_token}
     rejected = await kairos(
@@ -42,7 +31,7 @@ async def test_an_operator_rejects_an_adhesion_request(
         f"/v1/organisations/{organisation_id}", headers=bearer(platform.operator_token)
     )
     assert seen.json()["status"] == "rejected"
-    again = await platform.identity_http.post("/v1/organisations", json=_adhesion(8201))
+    again = await platform.identity_http.post("/v1/organisations", json=adhesion_request(8201))
     assert again.status_code == 201, again.text  # the SIRET applies again
 
 

@@ -10,21 +10,10 @@ import re
 from typing import Any
 
 from kairos_devstack.platform import PASSWORD, bearer
-from kairos_devstack.testing import valid_siret
+from kairos_devstack.testing import adhesion_request
 
 Kairos = Any  # the conftest's fixture types (test modules cannot import the conftest)
 CliPlatform = Any
-
-
-def _adhesion(seed: int) -> dict[str, Any]:
-    return {
-        "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
-        "address": {"street": "1 place Bellecour", "postal_code": "69002", "city": "Lyon"},
-        "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
-                 "email": f"ines.roux.{seed}@of.example"},
-        "rgc": {"first_name": "Paul", "last_name": f"Rgc{seed}", "email": f"rgc.{seed}@of.example"},
-        "terms": {"version": "2017-09-15", "accepted_on": "2026-03-01"},
-    }  # fmt: skip
 
 
 def _json_in(stdout: str) -> Any:
@@ -41,11 +30,22 @@ def _found(pattern: str, text: str) -> str:
     return match.group(1)
 
 
+async def _first_login(platform: Any, printed: str) -> Any:
+    """The login with the provisional credentials the CLI printed once."""
+    login_id = _found(r"login id (\S+)", printed)
+    provisional = _found(r"provisional password \(shown once\): (\S+)", printed)
+    first = await platform.identity_http.post(
+        "/v1/sessions", json={"login_id": login_id, "password": provisional}
+    )
+    assert first.status_code == 201, first.text
+    return first
+
+
 async def test_an_operator_validates_suspends_and_reinstates_an_organisation(
     kairos: Kairos, cli_platform: CliPlatform
 ) -> None:
     platform = cli_platform.platform
-    requested = await platform.identity_http.post("/v1/organisations", json=_adhesion(8101))
+    requested = await platform.identity_http.post("/v1/organisations", json=adhesion_request(8101))
     assert requested.status_code == 201, requested.text
     organisation_id = requested.json()["organisation_id"]
     with_token = {"KAIROS_OPERATOR_TOKEN": platform.operator_token}
@@ -55,12 +55,7 @@ async def test_an_operator_validates_suspends_and_reinstates_an_organisation(
     )
 
     assert validated.exit_code == 0, validated.output
-    login_id = _found(r"login id (\S+)", validated.stdout)
-    provisional = _found(r"provisional password \(shown once\): (\S+)", validated.stdout)
-    first = await platform.identity_http.post(
-        "/v1/sessions", json={"login_id": login_id, "password": provisional}
-    )
-    assert first.status_code == 201, first.text
+    first = await _first_login(platform, validated.stdout)
     assert first.json()["password_change_required"] is True
 
     # Logged in with a login id and password (no token), as an operator at a terminal would.
@@ -127,10 +122,7 @@ async def test_the_first_operator_is_bootstrapped_then_replaces_the_password(
     login_id = _found(r"login id (\S+)", created.stdout)
     provisional = _found(r"provisional password \(shown once\): (\S+)", created.stdout)
     assert login_id == "boperateur"
-    first = await platform.identity_http.post(
-        "/v1/sessions", json={"login_id": login_id, "password": provisional}
-    )
-    assert first.status_code == 201, first.text
+    first = await _first_login(platform, created.stdout)
     assert first.json()["password_change_required"] is True
 
     # The provisional password opens nothing else: the CLI says what to do.
@@ -234,12 +226,7 @@ async def test_an_operator_lists_validates_and_rejects_rgc_designations(
         "designations", "validate", designation_id, *cli_platform.urls, env=env
     )
     assert validated.exit_code == 0, validated.output
-    login_id = _found(r"login id (\S+)", validated.stdout)
-    provisional = _found(r"provisional password \(shown once\): (\S+)", validated.stdout)
-    first = await platform.identity_http.post(
-        "/v1/sessions", json={"login_id": login_id, "password": provisional}
-    )
-    assert first.status_code == 201, first.text
+    await _first_login(platform, validated.stdout)
     again = await kairos("designations", "validate", designation_id, *cli_platform.urls, env=env)
     assert again.exit_code == 1
     assert "provisional password" not in again.stdout

@@ -4,20 +4,12 @@ service and its next login may only set a new password."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 import typer
 
-from kairos_cli.common import JsonOption, echo_json, fail, guarded
-from kairos_cli.http import (
-    DEFAULT_IDENTITY_URL,
-    IdentityUrl,
-    bearer,
-    expect,
-    operator_token,
-    service_client,
-)
+from kairos_cli.common import JsonOption, echo_json, guarded
+from kairos_cli.http import DEFAULT_IDENTITY_URL, IdentityUrl, identity_request, parse_id
 
 app = typer.Typer(help="People's accounts (operator).", no_args_is_help=True)
 
@@ -35,16 +27,11 @@ def compromised(
     """Flag an account as compromised (K7): its sessions end at once, everywhere, and its next
     login may only set a new password. If the password itself may be known to an attacker,
     reset it instead (new provisional credentials, handed over)."""
-    try:
-        account = uuid.UUID(account_id)
-    except ValueError:
-        fail(f"{account_id!r} is not an account id (a UUID such as {uuid.UUID(int=0)})", 2)
-    with service_client("identity", identity_url) as identity:
-        token = operator_token(identity)
-        response = identity.post(
-            f"/v1/accounts/{account}/compromise", json={"reason": reason}, headers=bearer(token)
-        )
-        result: dict[str, Any] = expect(response, 200).json()
+    account = parse_id(account_id, "an account id")
+    path = f"/v1/accounts/{account}/compromise"
+    result: dict[str, Any] = identity_request(
+        identity_url, "POST", path, 200, json={"reason": reason}
+    ).json()
     if as_json:
         echo_json(result)
         return

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from kairos_cli.common import JsonOption, echo_json, fail, guarded, table
+from kairos_cli.common import JsonOption, echo_json, guarded, table
 from kairos_cli.http import (
     DEFAULT_HABILITATION_URL,
     DEFAULT_IDENTITY_URL,
@@ -20,7 +20,10 @@ from kairos_cli.http import (
     IdentityUrl,
     bearer,
     expect,
+    habilitation_request,
     operator_token,
+    parse_id,
+    print_credentials,
     service_client,
 )
 
@@ -35,10 +38,7 @@ OPENING_WAIT_SECONDS = 30.0
 
 
 def _designation_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        fail(f"{value!r} is not a designation id (a UUID such as {uuid.UUID(int=0)})", 2)
+    return parse_id(value, "a designation id")
 
 
 def _who(designation: dict[str, Any]) -> str:
@@ -58,11 +58,9 @@ def list_(
 ) -> None:
     """The designations waiting for a decision, oldest first."""
     params = {} if organisation_id is None else {"organisation_id": organisation_id}
-    with service_client("identity", identity_url) as identity:
-        token = operator_token(identity)
-    with service_client("habilitation", habilitation_url) as habilitation:
-        response = habilitation.get("/v1/rgc-designations", params=params, headers=bearer(token))
-        pending: list[dict[str, Any]] = expect(response, 200).json()
+    pending: list[dict[str, Any]] = habilitation_request(
+        identity_url, habilitation_url, "GET", "/v1/rgc-designations", 200, params=params
+    ).json()
     if as_json:
         echo_json(pending)
         return
@@ -112,10 +110,7 @@ def validate(
         echo_json({"designation": validated, "credentials": issued})
         return
     typer.echo(f"designation {designation} validated: {_who(validated)}")
-    typer.echo(f"account: login id {issued['login_id']}")
-    typer.echo(f"provisional password (shown once): {issued['provisional_password']}")
-    typer.echo(f"to be replaced before {issued['provisional_until']}")
-    typer.echo("Hand these over yourself; no e-mail carries them.")
+    print_credentials(issued, "account", "")
 
 
 @app.command()
@@ -132,14 +127,10 @@ def reject(
     """Reject a designation, with the reason the head is told; the organisation may ask
     again."""
     designation = _designation_id(designation_id)
-    with service_client("identity", identity_url) as identity:
-        token = operator_token(identity)
-    with service_client("habilitation", habilitation_url) as habilitation:
-        response = habilitation.post(
-            f"/v1/rgc-designations/{designation}/rejection", json={"reason": reason},
-            headers=bearer(token),
-        )  # fmt: skip
-        rejected: dict[str, Any] = expect(response, 200).json()
+    rejected: dict[str, Any] = habilitation_request(
+        identity_url, habilitation_url, "POST", f"/v1/rgc-designations/{designation}/rejection",
+        200, json={"reason": reason},
+    ).json()  # fmt: skip
     if as_json:
         echo_json(rejected)
         return

@@ -8,10 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from uuid import UUID
 
 import typer
 
@@ -21,10 +21,8 @@ from kairos_cli.http import (
     DEFAULT_IDENTITY_URL,
     HabilitationUrl,
     IdentityUrl,
-    bearer,
-    expect,
-    operator_token,
-    service_client,
+    habilitation_request,
+    parse_id,
 )
 
 app = typer.Typer(help="Habilitations of an organisation (operator).", no_args_is_help=True)
@@ -55,19 +53,11 @@ def export(
     habilitation_url: HabilitationUrl = DEFAULT_HABILITATION_URL,
 ) -> None:
     """Export an organisation's habilitations (GET /v1/organisations/{id}/habilitations)."""
-    try:
-        organisation = uuid.UUID(organisation_id)
-    except ValueError:
-        fail(f"{organisation_id!r} is not an organisation id (a UUID)", 2)
-    with service_client("identity", identity_url) as identity:
-        token = operator_token(identity)
-    with service_client("habilitation", habilitation_url) as habilitation:
-        response = habilitation.get(
-            f"/v1/organisations/{organisation}/habilitations",
-            params={"format": output_format.value, "status": status.value},
-            headers=bearer(token),
-        )
-        expect(response, 200)
+    organisation = _uuid(organisation_id, "an organisation id")
+    response = habilitation_request(
+        identity_url, habilitation_url, "GET", f"/v1/organisations/{organisation}/habilitations",
+        200, params={"format": output_format.value, "status": status.value},
+    )  # fmt: skip
     if output_format is Format.json:
         text = json.dumps(response.json(), ensure_ascii=False, indent=2) + "\n"
     else:
@@ -86,11 +76,8 @@ def export(
     typer.echo(f"{count} habilitation(s) of {organisation} written to {output}", err=True)
 
 
-def _uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        fail(f"{value!r} is not {what} (a UUID)", 2)
+def _uuid(value: str, what: str) -> UUID:
+    return parse_id(value, what, example=False)
 
 
 class FlagStatus(StrEnum):
@@ -117,11 +104,9 @@ def flags(
     path = "/v1/habilitation-flags"
     if organisation is not None:
         path = f"/v1/organisations/{_uuid(organisation, 'an organisation id')}/habilitation-flags"
-    with service_client("identity", identity_url) as identity:
-        token = operator_token(identity)
-    with service_client("habilitation", habilitation_url) as habilitation:
-        response = habilitation.get(path, params={"status": status.value}, headers=bearer(token))
-        listing: dict[str, Any] = expect(response, 200).json()
+    listing: dict[str, Any] = habilitation_request(
+        identity_url, habilitation_url, "GET", path, 200, params={"status": status.value}
+    ).json()
     if as_json:
         echo_json(listing)
         return
@@ -163,13 +148,10 @@ def demand(
             str(_uuid(value, "a habilitation id")) for value in habilitation or []
         ],
     }
-    with service_client("identity", identity_url) as identity:
-        token = operator_token(identity)
-    with service_client("habilitation", habilitation_url) as service:
-        response = service.post(
-            f"/v1/organisations/{organisation}/demands", json=body, headers=bearer(token)
-        )
-        issued: dict[str, Any] = expect(response, 201).json()
+    issued: dict[str, Any] = habilitation_request(
+        identity_url, habilitation_url, "POST", f"/v1/organisations/{organisation}/demands",
+        201, json=body,
+    ).json()  # fmt: skip
     if as_json:
         echo_json(issued)
         return

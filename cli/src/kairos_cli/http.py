@@ -6,6 +6,7 @@ Every request goes through :func:`make_client`: tests replace it to reach the ap
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -113,3 +114,42 @@ def operator_token(identity: httpx.Client) -> str:
             "with `kairos operator password`"
         )
     return str(tokens["access_token"])
+
+
+def parse_id(value: str, what: str, *, example: bool = True) -> uuid.UUID:
+    """``value`` as a UUID, or a failure (exit code 2) saying it is not ``what``."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        such_as = f" such as {uuid.UUID(int=0)}" if example else ""
+        fail(f"{value!r} is not {what} (a UUID{such_as})", 2)
+
+
+def identity_request(
+    identity_url: str, method: str, path: str, *statuses: int, **kwargs: Any
+) -> httpx.Response:
+    """One call to the identity service as the operator; a status not in ``statuses`` fails."""
+    with service_client("identity", identity_url) as identity:
+        token = operator_token(identity)
+        response = identity.request(method, path, headers=bearer(token), **kwargs)
+        return expect(response, *statuses)
+
+
+def habilitation_request(
+    identity_url: str, habilitation_url: str, method: str, path: str, *statuses: int, **kwargs: Any
+) -> httpx.Response:
+    """One call to the habilitation service with the operator's token from the identity
+    service; a status not in ``statuses`` fails."""
+    with service_client("identity", identity_url) as identity:
+        token = operator_token(identity)
+    with service_client("habilitation", habilitation_url) as habilitation:
+        response = habilitation.request(method, path, headers=bearer(token), **kwargs)
+        return expect(response, *statuses)
+
+
+def print_credentials(issued: dict[str, Any], account: str, to_whom: str) -> None:
+    """Provisional credentials, printed once, to be handed over by hand (never by e-mail)."""
+    typer.echo(f"{account}: login id {issued['login_id']}")
+    typer.echo(f"provisional password (shown once): {issued['provisional_password']}")
+    typer.echo(f"to be replaced before {issued['provisional_until']}")
+    typer.echo(f"Hand these over {to_whom}yourself; no e-mail carries them.")

@@ -4,19 +4,17 @@ HTTP API."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 import typer
 
-from kairos_cli.common import JsonOption, echo_json, fail, guarded
+from kairos_cli.common import JsonOption, echo_json, guarded
 from kairos_cli.http import (
     DEFAULT_IDENTITY_URL,
     IdentityUrl,
-    bearer,
-    expect,
-    operator_token,
-    service_client,
+    identity_request,
+    parse_id,
+    print_credentials,
 )
 
 app = typer.Typer(
@@ -30,23 +28,14 @@ Reason = Annotated[
 ]
 
 
-def _organisation_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        fail(f"{value!r} is not an organisation id (a UUID such as {uuid.UUID(int=0)})", 2)
-
-
 def _post(
     identity_url: str, organisation_id: str, step: str, body: dict[str, str] | None
 ) -> dict[str, Any]:
-    organisation = _organisation_id(organisation_id)
-    with service_client("identity", identity_url) as identity:
-        token = operator_token(identity)
-        response = identity.post(
-            f"/v1/organisations/{organisation}/{step}", json=body, headers=bearer(token)
-        )
-        result: dict[str, Any] = expect(response, 200, 201).json()
+    organisation = parse_id(organisation_id, "an organisation id")
+    path = f"/v1/organisations/{organisation}/{step}"
+    result: dict[str, Any] = identity_request(
+        identity_url, "POST", path, 200, 201, json=body
+    ).json()
     return result
 
 
@@ -77,10 +66,7 @@ def validate(
         echo_json(issued)
         return
     typer.echo(f"organisation {organisation_id} validated: access open for 3 years")
-    typer.echo(f"RGC account: login id {issued['login_id']}")
-    typer.echo(f"provisional password (shown once): {issued['provisional_password']}")
-    typer.echo(f"to be replaced before {issued['provisional_until']}")
-    typer.echo("Hand these over to the RGC yourself; no e-mail carries them.")
+    print_credentials(issued, "RGC account", "to the RGC ")
 
 
 @app.command()

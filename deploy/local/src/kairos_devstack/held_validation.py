@@ -13,28 +13,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from http import HTTPStatus
-from typing import Any
 
 import asyncpg
 
 from kairos_devstack.platform import Organisation, Platform, bearer
-from kairos_devstack.testing import valid_siret
+from kairos_devstack.testing import adhesion_request
 from kairos_schemas.identity import AdhesionValidated
 
 _RELAY_LOCK_NAMESPACE = 0x4B4F
 """The relay's advisory-lock namespace (`kairos_shared.relay._LOCK_NAMESPACE`)."""
-
-
-def _adhesion(seed: int) -> dict[str, Any]:
-    return {
-        "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
-        "address": {"street": "1 place Bellecour", "postal_code": "69002", "city": "Lyon"},
-        "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
-                 "email": f"ines.roux.{seed}@of.example"},
-        "rgc": {"first_name": "Paul", "last_name": f"Rgc{seed}",
-                "email": f"rgc.{seed}@of.example"},
-        "terms": {"version": "2017-09-15", "accepted_on": "2026-03-01"},
-    }  # fmt: skip
 
 
 async def validation_unpublished(platform: Platform, organisation_id: str) -> bool:
@@ -59,7 +46,7 @@ async def validation_unpublished(platform: Platform, organisation_id: str) -> bo
 async def validation_held_back(platform: Platform, seed: int) -> AsyncIterator[Organisation]:
     """An adhesion requested and validated, its RGC logged in (identity), while no event about
     the organisation leaves the identity service; on exit the events go out."""
-    requested = await platform.identity_http.post("/v1/organisations", json=_adhesion(seed))
+    requested = await platform.identity_http.post("/v1/organisations", json=adhesion_request(seed))
     assert requested.status_code == HTTPStatus.CREATED, requested.text
     organisation_id = requested.json()["organisation_id"]
     holder = await asyncpg.connect(platform.database_urls["identity"])

@@ -23,7 +23,7 @@ from opentelemetry.trace import TracerProvider
 from kairos_devstack.processes import free_port
 from kairos_devstack.smtp_sink import MailStore, StoringHandler
 from kairos_devstack.story_clients import organisation_known
-from kairos_devstack.testing import services_running, valid_siret
+from kairos_devstack.testing import adhesion_request, services_running
 from kairos_devstack.topics import create_platform_topics
 from kairos_habilitation.bootstrap import create_app as create_habilitation_app
 from kairos_habilitation.config import HabilitationSettings
@@ -158,15 +158,7 @@ class Platform:
     ) -> Organisation:
         """An adhesion validated by the operator, its RGC logged in, and the organisation
         known here (through AdhesionValidated); `postal_code` places it in its zone (K4)."""
-        body = {
-            "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
-            "address": {"street": "1 place Bellecour", "postal_code": postal_code, "city": "Lyon"},
-            "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
-                     "email": f"ines.roux.{seed}@of.example"},
-            "rgc": {"first_name": "Paul", "last_name": f"Rgc{seed}",
-                    "email": f"rgc.{seed}@of.example"},
-            "terms": {"version": "2017-09-15", "accepted_on": "2026-03-01"},
-        }  # fmt: skip
+        body = adhesion_request(seed, postal_code)
         requested = await self.identity_http.post("/v1/organisations", json=body)
         organisation_id = requested.json()["organisation_id"]
         rgc = (await self.identity_http.post(
@@ -233,6 +225,34 @@ class Platform:
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return] # JSON
 
+    async def active_account(self, habilitation_id: str) -> str:
+        """The habilitation's account id, once the identity service opened the account and the
+        habilitation service activated the habilitation."""
+
+        async def active() -> str | None:
+            view = await self.habilitation(habilitation_id)
+            return view["account_id"] if view["status"] == "active" else None
+
+        return await self.eventually(active)
+
+    async def register_session(
+        self, organisation_id: str, token: str, session: dict[str, Any]
+    ) -> httpx.Response:
+        """Register a training session with the declaration service, retried with one
+        idempotency key until accepted (once that service has seen the events allowing it)."""
+        declaration_http = self.declaration_http
+        assert declaration_http is not None, "a platform started with_declaration=True"
+        key = str(uuid.uuid4())  # a refused request leaves no key behind: the same one is retried
+
+        async def registered() -> httpx.Response | None:
+            response = await declaration_http.post(
+                f"/v1/organisations/{organisation_id}/sessions", json=session,
+                headers={**bearer(token), "Idempotency-Key": key},
+            )  # fmt: skip
+            return response if response.status_code == 201 else None
+
+        return await self.eventually(registered)
+
     async def active_holder(
         self, organisation: Organisation, email: str, *, role: str = "user"
     ) -> tuple[str, str]:
@@ -241,12 +261,7 @@ class Platform:
         recorded = await self.habilitate(organisation.id, organisation.rgc_token, email, role=role)
         assert recorded.status_code == 201, recorded.text
         habilitation_id = recorded.json()["habilitation_id"]
-
-        async def active() -> str | None:
-            view = await self.habilitation(habilitation_id)
-            return view["account_id"] if view["status"] == "active" else None
-
-        account_id = await self.eventually(active)
+        account_id = await self.active_account(habilitation_id)
         credentials = await self.identity_http.get(
             f"/v1/accounts/{account_id}/provisional-credentials",
             headers=bearer(organisation.rgc_token),

@@ -61,6 +61,19 @@ def valid_siret(seed: int) -> str:
     return body + luhn.calc_check_digit(body)
 
 
+def adhesion_request(seed: int, postal_code: str = "69002") -> dict[str, Any]:
+    """The body of ``POST /v1/organisations``: an adhesion request whose SIRET, names and
+    e-mails derive from ``seed``; ``postal_code`` places it in its zone (K4)."""
+    return {
+        "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
+        "address": {"street": "1 place Bellecour", "postal_code": postal_code, "city": "Lyon"},
+        "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
+                 "email": f"ines.roux.{seed}@of.example"},
+        "rgc": {"first_name": "Paul", "last_name": f"Rgc{seed}", "email": f"rgc.{seed}@of.example"},
+        "terms": {"version": "2017-09-15", "accepted_on": "2026-03-01"},
+    }  # fmt: skip
+
+
 def counter_events(counters: int, steps: int) -> list[CounterIncremented]:
     """``steps`` events for each of ``counters`` new counters, interleaved, in ``seq`` order."""
     ids = [f"counter-{uuid.uuid4().hex[:8]}" for _ in range(counters)]

@@ -36,15 +36,7 @@ async def declarer(platform: Platform, seed: int) -> tuple[Any, str, str]:
     organisation = await platform.organisation(seed=seed)
     habilitation_id, token = await platform.active_holder(organisation, f"u{seed}@of.example")
     session = {**SESSION, "starts_on": "2026-02-02", "ends_on": "2026-06-30", "weekly_hours": 35}
-    key = str(uuid.uuid4())  # a refused request leaves no key behind: the same one is retried
-
-    async def registered() -> httpx.Response | None:
-        response = await post(
-            platform, token, f"/v1/organisations/{organisation.id}/sessions", session, key=key
-        )
-        return response if response.status_code == 201 else None
-
-    await platform.eventually(registered)
+    await platform.register_session(organisation.id, token, session)
     return organisation, habilitation_id, token
 
 

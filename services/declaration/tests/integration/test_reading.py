@@ -9,8 +9,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import httpx
-
 from kairos_shared.rate_limits import RateLimiter
 
 Platform = Any  # kairos_devstack.platform.Platform (test modules cannot import the conftest)
@@ -25,16 +23,7 @@ async def _declarer(platform: Platform, seed: int) -> tuple[Any, str]:
     organisation = await platform.organisation(seed=seed)
     _, token = await platform.active_holder(organisation, f"reader{seed}@of.example")
     session = {**SESSION, "starts_on": "2026-02-02", "ends_on": "2026-06-30", "weekly_hours": 35}
-    key = str(uuid.uuid4())
-
-    async def registered() -> httpx.Response | None:
-        response = await platform.declaration_http.post(
-            f"/v1/organisations/{organisation.id}/sessions", json=session,
-            headers={**bearer(token), "Idempotency-Key": key},
-        )  # fmt: skip
-        return response if response.status_code == 201 else None
-
-    await platform.eventually(registered)
+    await platform.register_session(organisation.id, token, session)
     return organisation, token
 
 

@@ -5,20 +5,14 @@ from its own view of the identity events, accepts the user's declarations again.
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
-import httpx
-
+from kairos_devstack.platform import bearer
 from kairos_identity.service_layer.deadlines import apply_deadlines
 
 Platform = Any  # kairos_devstack.platform.Platform (test modules cannot import the conftest)
 SESSION = {"action_number": "84_AF_0000027182", "session_number": "84_SE_0000081828"}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_the_rgc_reissues_lapsed_credentials_and_the_user_declares_again(
@@ -27,12 +21,7 @@ async def test_the_rgc_reissues_lapsed_credentials_and_the_user_declares_again(
     organisation = await platform.organisation(seed=751)
     recorded = await platform.habilitate(organisation.id, organisation.rgc_token, "u@of.example")
     habilitation_id = recorded.json()["habilitation_id"]
-
-    async def account() -> str | None:
-        view = await platform.habilitation(habilitation_id)
-        return view["account_id"] if view["status"] == "active" else None
-
-    account_id = await platform.eventually(account)
+    account_id = await platform.active_account(habilitation_id)
     url = f"/v1/accounts/{account_id}/provisional-credentials"
     first = await platform.identity_http.get(url, headers=bearer(organisation.rgc_token))
     assert first.status_code == 200, first.text
@@ -62,13 +51,5 @@ async def test_the_rgc_reissues_lapsed_credentials_and_the_user_declares_again(
 
     token = await platform.activate(body["login_id"], body["provisional_password"])
     session = {**SESSION, "starts_on": "2026-02-02", "ends_on": "2026-06-30", "weekly_hours": 35}
-    key = str(uuid.uuid4())
-
-    async def registered() -> httpx.Response | None:  # once the reissue reached the service
-        response = await platform.declaration_http.post(
-            f"/v1/organisations/{organisation.id}/sessions", json=session,
-            headers={**bearer(token), "Idempotency-Key": key},
-        )  # fmt: skip
-        return response if response.status_code == 201 else None
-
-    assert (await platform.eventually(registered)).status_code == 201
+    # accepted once the reissue reached the declaration service
+    assert (await platform.register_session(organisation.id, token, session)).status_code == 201

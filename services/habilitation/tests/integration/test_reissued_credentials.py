@@ -8,13 +8,10 @@ from typing import Any
 
 import httpx
 
+from kairos_devstack.platform import bearer
 from kairos_identity.service_layer.deadlines import apply_deadlines
 
 Platform = Any  # the conftest's dataclass (test modules cannot import the conftest)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_lapsed_head_acts_again_with_reissued_credentials(platform: Platform) -> None:
@@ -23,12 +20,7 @@ async def test_a_lapsed_head_acts_again_with_reissued_credentials(platform: Plat
         organisation.id, organisation.rgc_token, "direction@of.example", role="head"
     )
     habilitation_id = recorded.json()["habilitation_id"]
-
-    async def account() -> str | None:
-        view = await platform.habilitation(habilitation_id)
-        return view["account_id"] if view["status"] == "active" else None
-
-    account_id = await platform.eventually(account)
+    account_id = await platform.active_account(habilitation_id)
     url = f"/v1/accounts/{account_id}/provisional-credentials"
     retrieved = await platform.identity_http.get(url, headers=bearer(organisation.rgc_token))
     assert retrieved.status_code == 200, retrieved.text

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.structs import RecordMetadata
 
-from kairos_devstack.testing import valid_siret
+from kairos_devstack.testing import adhesion_request
 from kairos_schemas import CloudEvent, Event, parse_event, to_cloudevent
 from kairos_schemas import habilitation as habilitation_events
 from kairos_schemas import identity as events
@@ -44,14 +44,7 @@ async def organisation_with_rgc(
 ) -> dict[str, Any]:
     """A validated organisation whose RGC has activated the account: its id, the RGC's
     ``account_id``, ``login_id`` and ``token``; `postal_code` places it in its zone."""
-    body = {
-        "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
-        "address": {"street": "1 place Bellecour", "postal_code": postal_code, "city": "Lyon"},
-        "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
-                 "email": f"ines.roux.{seed}@of.example"},
-        "rgc": {"first_name": "Paul", "last_name": f"Rgc{seed}", "email": f"rgc.{seed}@of.example"},
-        "terms": {"version": "2017-09-15", "accepted_on": "2026-03-01"},
-    }  # fmt: skip
+    body = adhesion_request(seed, postal_code)
     organisation_id = (await api.http.post("/v1/organisations", json=body)).json()[
         "organisation_id"
     ]

@@ -8,22 +8,11 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from kairos_devstack.testing import valid_siret
+from kairos_devstack.testing import adhesion_request
 from kairos_identity.service_layer.deadlines import apply_deadlines
 from kairos_notification.service_layer.delivery import deliver_all_due
 
 Platform = Any  # kairos_devstack.platform.Platform (test modules cannot import the conftest)
-
-
-def _adhesion(seed: int) -> dict[str, Any]:
-    return {
-        "siret": valid_siret(seed), "nda": "84690000069", "legal_name": f"Organisme {seed}",
-        "address": {"street": "1 place Bellecour", "postal_code": "69002", "city": "Lyon"},
-        "head": {"first_name": "Inès", "last_name": "Roux", "function": "Directrice",
-                 "email": f"ines.roux.{seed}@of.example"},
-        "rgc": {"first_name": "Paul", "last_name": f"Rgc{seed}", "email": f"rgc.{seed}@of.example"},
-        "terms": {"version": "2017-09-15", "accepted_on": "2026-03-01"},
-    }  # fmt: skip
 
 
 async def _mail_of(platform: Platform, organisation_id: str, kind: str) -> Any:
@@ -45,7 +34,7 @@ async def _mail_of(platform: Platform, organisation_id: str, kind: str) -> Any:
 
 
 async def test_the_head_is_told_of_a_rejection_with_its_reason(platform: Platform) -> None:
-    requested = await platform.identity_http.post("/v1/organisations", json=_adhesion(811))
+    requested = await platform.identity_http.post("/v1/organisations", json=adhesion_request(811))
     organisation_id = requested.json()["organisation_id"]
     rejected = await platform.identity_http.post(
         f"/v1/organisations/{organisation_id}/rejection",
@@ -62,7 +51,7 @@ async def test_the_head_is_told_of_a_rejection_with_its_reason(platform: Platfor
 
 
 async def test_the_head_is_told_when_the_request_expires(platform: Platform) -> None:
-    requested = await platform.identity_http.post("/v1/organisations", json=_adhesion(812))
+    requested = await platform.identity_http.post("/v1/organisations", json=adhesion_request(812))
     organisation_id = requested.json()["organisation_id"]
     await platform.advance(timedelta(days=30, minutes=1))
     await apply_deadlines(platform.identity.state.identity)

@@ -29,6 +29,9 @@ from kairos_portal.testing import (
 from kairos_shared.clock import ManualClock
 
 ORG = f"/v1/organisations/{ORGANISATION}"
+ACTIVE_ORGANISATION = Answer(
+    200, {"legal_name": "OF", "siret": "1", "status": "active", "access_expires_at": None}
+)
 
 
 @dataclass
@@ -214,14 +217,7 @@ async def test_an_idle_session_ends_and_its_tokens_are_deleted(portal: Portal) -
 
 async def test_the_access_token_is_refreshed_before_it_expires(portal: Portal) -> None:
     await portal.sign_in()
-    portal.services.on(
-        "identity",
-        "GET",
-        ORG,
-        Answer(
-            200, {"legal_name": "OF", "siret": "1", "status": "active", "access_expires_at": None}
-        ),
-    )
+    portal.services.on("identity", "GET", ORG, ACTIVE_ORGANISATION)
     renewed = tokens()
     renewed.body["refresh_token"] = "refresh-2"
     portal.services.on("identity", "POST", "/v1/sessions/refresh", renewed)
@@ -238,14 +234,7 @@ async def test_logging_out_ends_the_session_at_the_identity_service_and_here(
     portal: Portal,
 ) -> None:
     await portal.sign_in()
-    portal.services.on(
-        "identity",
-        "GET",
-        ORG,
-        Answer(
-            200, {"legal_name": "OF", "siret": "1", "status": "active", "access_expires_at": None}
-        ),
-    )
+    portal.services.on("identity", "GET", ORG, ACTIVE_ORGANISATION)
     portal.services.on("identity", "DELETE", "/v1/sessions/current", Answer(204, None))
     token = await portal.csrf("/applications")
     answer = await portal.client.post("/deconnexion", data={"csrf_token": token})

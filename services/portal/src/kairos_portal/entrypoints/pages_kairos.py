@@ -161,6 +161,29 @@ async def _declare(
     return answer
 
 
+_FIELDS_OF = {"entries": labels.ENTRY, "interruptions": labels.INTERRUPTION}
+
+
+async def _declare_on_session(
+    request: Request, session: WebSession, where: tuple[str, str], path: str,
+    body: dict[str, Any], form: FormData,
+) -> Response:  # fmt: skip
+    """Declare from the session's page: back to it with the new declaration, or with the
+    service's refusal on the form's fields."""
+    action, number = where
+    try:
+        declared = await _declare(request, session, path, body, form)
+    except ServiceRefused as refused:
+        if refused.problem.status not in FORM_REFUSALS:
+            raise
+        errors = FormErrors.of(refused.problem, _FIELDS_OF[path])
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await _session_page(
+            request, session, action, number, errors, values, refused.problem.status
+        )
+    return see_other(f"{session_url(action, number)}?declaree={declared['declaration_id']}")
+
+
 @router.post("/sessions/{action}/{number}/entrees")
 async def declare_entry(request: Request, action: str, number: str) -> Response:
     session = await signed_in(request)
@@ -171,17 +194,7 @@ async def declare_entry(request: Request, action: str, number: str) -> Response:
     }  # fmt: skip
     if text(form, "funded_by"):
         body["funded_by"] = text(form, "funded_by")
-    try:
-        declared = await _declare(request, session, "entries", body, form)
-    except ServiceRefused as refused:
-        if refused.problem.status not in FORM_REFUSALS:
-            raise
-        errors = FormErrors.of(refused.problem, labels.ENTRY)
-        values = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await _session_page(
-            request, session, action, number, errors, values, refused.problem.status
-        )
-    return see_other(f"{session_url(action, number)}?declaree={declared['declaration_id']}")
+    return await _declare_on_session(request, session, (action, number), "entries", body, form)
 
 
 @router.post("/sessions/{action}/{number}/interruptions")
@@ -193,17 +206,8 @@ async def declare_interruption(request: Request, action: str, number: str) -> Re
         "session": {"action_number": action, "session_number": number},
         **{name: text(form, name) for name in labels.INTERRUPTION},
     }
-    try:
-        declared = await _declare(request, session, "interruptions", body, form)
-    except ServiceRefused as refused:
-        if refused.problem.status not in FORM_REFUSALS:
-            raise
-        errors = FormErrors.of(refused.problem, labels.INTERRUPTION)
-        values = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await _session_page(
-            request, session, action, number, errors, values, refused.problem.status
-        )
-    return see_other(f"{session_url(action, number)}?declaree={declared['declaration_id']}")
+    where = (action, number)
+    return await _declare_on_session(request, session, where, "interruptions", body, form)
 
 
 # ---- a trainee: every declaration and version; the exit ------------------------------------------
