@@ -346,3 +346,15 @@ def test_an_account_whose_credentials_come_later_is_told_its_days_run_from_then(
     days = "7" if kind is NotificationKind.ACCOUNT_CREATED else "21"
     for body in (written.text, written.html):
         assert f"vous avez {days} jours, jusqu'à la fin du {days}e jour" in " ".join(body.split())
+
+
+def test_the_expiry_email_names_the_request_kairos_takes_after_the_access_ended() -> None:
+    """K1, K2: once the access has ended nobody of the OF can log in, so the e-mail does not send
+    them to France Travail with nothing to ask through: it names the new adhesion request the
+    same SIRET may make."""
+    written = renderer.render(
+        NotificationKind.ADHESION_EXPIRED, sample(NotificationKind.ADHESION_EXPIRED)
+    )
+    for body in (written.text, " ".join(written.html.split())):
+        assert "demandez dès que possible à France Travail" not in body
+        assert "nouvelle demande d'adhésion à Kairos pour le même SIRET" in body
