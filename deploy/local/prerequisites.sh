@@ -52,6 +52,8 @@ check() {
         need git "git: not found (the schema-compatibility gate reads the history)"
     command -v timeout >/dev/null 2>&1 ||
         need coreutils "timeout: not found (make test keeps its time budget with it)"
+    command -v npm >/dev/null 2>&1 ||
+        need npm "npm: not found (the portal's front-end packages: Pico CSS, the DSFR, htmx, axe-core)"
     if [[ $(id -u) == 0 ]] && ! command -v useradd >/dev/null 2>&1; then
         need passwd "useradd: not found (as root, PostgreSQL runs as a system user it creates)"
     fi

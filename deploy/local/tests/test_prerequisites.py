@@ -55,13 +55,14 @@ def test_each_missing_prerequisite_is_named_with_its_debian_package(tmp_path: Pa
 
     assert completed.returncode == 1
     for what in ("python3: not found", "java: not found", "mvn: not found",
-                 "openssl: not found", "git: not found", "timeout: not found"):  # fmt: skip
+                 "openssl: not found", "git: not found", "timeout: not found",
+                 "npm: not found"):  # fmt: skip
         assert what in completed.stderr, completed.stderr
-    assert "python3 default-jre-headless maven openssl git coreutils" in completed.stderr
+    assert "python3 default-jre-headless maven openssl git coreutils npm" in completed.stderr
 
 
 def test_a_python_without_venv_and_an_old_java_are_refused(tmp_path: Path) -> None:
-    path = _bin(tmp_path, "mvn", "openssl", "git", "timeout", "useradd")
+    path = _bin(tmp_path, "mvn", "openssl", "git", "timeout", "npm", "useradd")
     # Debian's python3 without python3-venv: `import ensurepip` fails.
     _stub(path, "python3", 'case "$2" in *ensurepip*) exit 1;; esac; exit 0')
     _stub(path, "java", "echo 'openjdk version \"11.0.2\" 2019-01-15' >&2")
@@ -75,7 +76,7 @@ def test_a_python_without_venv_and_an_old_java_are_refused(tmp_path: Path) -> No
 
 
 def test_java_17_and_later_are_accepted(tmp_path: Path) -> None:
-    path = _bin(tmp_path, "python3", "mvn", "openssl", "git", "timeout", "useradd")
+    path = _bin(tmp_path, "python3", "mvn", "openssl", "git", "timeout", "npm", "useradd")
     _stub(path, "java", "echo 'openjdk version \"21.0.5\" 2024-10-15' >&2")
 
     completed = _run(path, PYTHON="python3")
@@ -85,7 +86,7 @@ def test_java_17_and_later_are_accepted(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the packages are installed only as root")
 def test_as_root_the_missing_packages_are_installed_then_checked_again(tmp_path: Path) -> None:
-    path = _bin(tmp_path, "python3", "java", "openssl", "git", "timeout", "useradd", "chmod")
+    path = _bin(tmp_path, "python3", "java", "openssl", "git", "timeout", "npm", "useradd", "chmod")
     calls = tmp_path / "apt-get.calls"
     # apt-get "installs" maven: the mvn command appears once `install` ran.
     _stub(
