@@ -435,6 +435,13 @@ ROWS: tuple[Row, ...] = (
             "siret": valid_siret(9199),
             "head": {"first_name": "Inès", "last_name": "Roux", "email": "x@of.example"},
         }), ok(422), scoped=False, hours=False, note="no OF with this SIRET and head: 422"),
+    Row("habilitation", "POST", "/v1/messages-to-operators", PUBLIC,
+        _fixed("/v1/messages-to-operators", json={
+            "siret": valid_siret(9199),
+            "head": {"first_name": "Inès", "last_name": "Roux", "email": "x@of.example"},
+            "subject": "Levée de la suspension", "text": "Bonjour",
+        }), ok(202), scoped=False, hours=False,
+        note="no OF with this SIRET and head: the same 202, nothing sent"),
     Row("habilitation", "GET", "/v1/rgc-designations", OPERATOR, _fixed("/v1/rgc-designations"),
         ok(200), scoped=False, hours=False),
     Row("habilitation", "POST", "/v1/rgc-designations/{designation_id}/validation", OPERATOR,

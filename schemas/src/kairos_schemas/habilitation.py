@@ -296,3 +296,19 @@ class OperatorDemandSettled(_OrganisationEvent):
     kind: DemandKind
     settled_at: datetime
     outcomes: list[DemandOutcome]
+
+
+class MessageToOperatorsSent(_OrganisationEvent):
+    """A message to France Travail written without an account (« Écrire à France Travail »),
+    by the head the adhesion declared — checked, as for a designation request without an
+    account, against the SIRET and that head. For an organisation none of whose people can log
+    in (suspended, withdrawn, credentials never received); the notification service forwards
+    it to the operators' mailbox. A message that fails the check publishes nothing."""
+
+    event_type: ClassVar[str] = "fr.kairos.habilitation.message-to-operators-sent.v1"
+
+    message_id: str
+    sender: Person
+    subject: str = Field(max_length=200)
+    text: str = Field(max_length=5000)
+    sent_at: datetime

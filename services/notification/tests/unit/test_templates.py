@@ -87,6 +87,11 @@ SAMPLE: dict[str, object] = {
     "summary": "Connexion suspecte",
     "description": "Un compte s'est connecté la nuit.\nJe l'ai signalé au responsable.",
     "organisation_id": "5d0c7f9e-3b1a-4c2e-9f0a-2b8c6d4e1a07",
+    "sender_name": "Marie Dupont",
+    "sender_email": "marie.dupont@horizon.example",
+    "sent_at": INSTANT,
+    "subject": "Levée de la suspension",
+    "text": "Nous avons régularisé la situation.\nPouvez-vous lever la suspension ?",
     "flagged_at": INSTANT,
     "flagged_habilitations": [
         {"name": "Fanny Martin", "function": "formatrice", "habilitation_id": "h-1"},
@@ -117,6 +122,7 @@ VARIANTS: list[tuple[NotificationKind, dict[str, object]]] = [
 FREE_TEXT = (
     *("recipient_name", "organisation_name", "rgc_name", "function", "authorisation_signed_by"),
     *("reason", "title", "message", "reporter_name", "summary", "description"),
+    *("sender_name", "subject", "text"),
 )
 CREDENTIAL_NAME = re.compile(r"pass|pwd|mdp|token|secret|credential|login|identifiant", re.I)
 TEMPLATES = files("kairos_notification") / "templates"
@@ -319,6 +325,45 @@ def test_the_vacancy_email_to_a_head_without_an_account_names_what_kairos_lets_t
         assert "Demander la désignation d'un RGC" in body
         assert "SIRET" in body
         assert "France Travail remet ses identifiants provisoires au nouveau RGC" in body
+
+
+@pytest.mark.parametrize(
+    ("kind", "role"),
+    [
+        (NotificationKind.ORGANISATION_SUSPENDED, "rgc"),
+        (NotificationKind.ORGANISATION_WITHDRAWN, "rgc"),
+        (NotificationKind.PROVISIONAL_ACCESS_REMINDER, "rgc"),
+    ],
+)
+def test_emails_to_an_of_that_cannot_log_in_name_the_message_kairos_takes_without_an_account(
+    kind: NotificationKind, role: str
+) -> None:
+    """Issue 16: nobody of a suspended or withdrawn OF, nor an RGC whose credentials never
+    arrived, can log in to report an incident; the e-mail does not say « contactez France
+    Travail » with no way to, it names « Écrire à France Travail » (no account, the SIRET and
+    the head as the adhesion declared them)."""
+    email = renderer.render(kind, sample(kind, role=role))
+    for body in (email.text, " ".join(email.html.split())):
+        flat = " ".join(body.split())
+        assert "contactez France Travail" not in flat
+        assert "adressez-vous à France Travail" not in flat
+        assert "« Écrire à France Travail » sur Kairos, sans compte" in flat
+        assert "SIRET" in flat
+        assert "tels que déclarés dans la demande d'adhésion" in flat
+
+
+def test_a_message_to_france_travail_reaches_the_operators_with_the_head_to_answer() -> None:
+    """« Écrire à France Travail »: the operators read who wrote (the head as the adhesion
+    declared it), for which organisation, the subject and text, and where to answer."""
+    kind = NotificationKind.MESSAGE_TO_OPERATORS
+    email = renderer.render(kind, sample(kind))
+    assert "Levée de la suspension" in email.subject
+    assert "Centre de formation Horizon" in email.subject
+    for body in (email.text, " ".join(email.html.split())):
+        assert "Marie Dupont" in body
+        assert "SIRET 73282932000074" in body
+        assert "Nous avons régularisé la situation." in body
+        assert "marie.dupont@horizon.example" in body
 
 
 def test_the_lapse_email_says_the_rgc_reissues_credentials_for_7_days() -> None:

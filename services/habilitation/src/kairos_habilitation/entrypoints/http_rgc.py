@@ -21,7 +21,7 @@ from kairos_habilitation.entrypoints.http_habilitations import (
     Body,
     PersonBody,
 )
-from kairos_habilitation.service_layer import absences, designations, rgc
+from kairos_habilitation.service_layer import absences, designations, messages_to_operators, rgc
 from kairos_habilitation.service_layer.access import reader_scope
 from kairos_shared.problems import ORGANISATION_BEING_SET_UP
 
@@ -139,14 +139,13 @@ async def designate_rgc(
     return DesignationView.of(designation)
 
 
-class DesignationRequestBody(Body):
+class _TiedToSiret(Body):
+    """Without an account, as for the adhesion: the SIRET and the head it declared."""
+
     siret: str = Field(
         max_length=20, description="the organisation's SIRET: 14 digits (spaces allowed)"
     )
     head: PersonBody = Field(description="the head as declared in the adhesion request")
-    new_rgc: PersonBody | None = Field(
-        default=None, description="the new RGC; omitted: open the head's own account"
-    )
 
     @field_validator("siret")
     @classmethod
@@ -155,6 +154,12 @@ class DesignationRequestBody(Body):
         if len(digits) != 14 or not digits.isascii() or not digits.isdigit():  # noqa: PLR2004
             raise ValueError("a SIRET is 14 digits")
         return digits
+
+
+class DesignationRequestBody(_TiedToSiret):
+    new_rgc: PersonBody | None = Field(
+        default=None, description="the new RGC; omitted: open the head's own account"
+    )
 
 
 @router.post("/v1/rgc-designation-requests", status_code=202)
@@ -231,3 +236,36 @@ async def record_rgc_absence(
 ) -> AbsenceView:
     dates = absences.AbsenceDates(body.starts_on, body.ends_on)
     return AbsenceView.of(await absences.record_for_rgc(context, actor, organisation_id, dates))
+
+
+class MessageToOperatorsBody(_TiedToSiret):
+    subject: str = Field(min_length=1, max_length=200, description="the message's subject")
+    text: str = Field(min_length=1, max_length=5000, description="the message, in your words")
+
+
+class MessageToOperatorsAccepted(BaseModel):
+    message_id: str
+    next_step: str
+
+
+@router.post("/v1/messages-to-operators", status_code=202)
+async def write_to_operators(
+    body: MessageToOperatorsBody, context: Context
+) -> MessageToOperatorsAccepted:
+    """« Écrire à France Travail » without an account, as for the adhesion: for an organisation
+    none of whose people can log in (suspended, withdrawn, credentials never received). Sent to
+    the operators' mailbox when the SIRET and the head match the adhesion (names and e-mail
+    address as declared, case, accents and spaces aside). The answer is the same whether they
+    match or not; a message that does not match is not sent."""
+    head = DeclaredHead(body.head.first_name, body.head.last_name, str(body.head.email))
+    message = messages_to_operators.MessageToOperators(
+        siret=body.siret, head=head, subject=body.subject, text=body.text
+    )
+    message_id = await messages_to_operators.send(context, message)
+    return MessageToOperatorsAccepted(
+        message_id=str(message_id),
+        next_step=(
+            "if the SIRET and the head are those the adhesion declared, France Travail's "
+            "operators receive the message and answer the head at its e-mail address"
+        ),
+    )

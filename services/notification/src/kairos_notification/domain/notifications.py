@@ -106,6 +106,9 @@ class NotificationKind(StrEnum):
     # ReviewCampaignClosed with "flag_to_operator" and undecided habilitations: the operators'
     # mailbox, once per campaign, listing them; an operator answers with a demand (K14, K15).
     REVIEW_FLAGS_TO_OPERATORS = "review_flags_to_operators"
+    # MessageToOperatorsSent: « Écrire à France Travail » without an account, by the head the
+    # adhesion declared (checked by the habilitation service), to the operators' mailbox.
+    MESSAGE_TO_OPERATORS = "message_to_operators"
     # AccountFlaggedCompromised: the holder (K7): sessions closed, a new password at the next
     # login. Like PASSWORD_RESET, it does not name an organisation (operators have none).
     ACCOUNT_COMPROMISED = "account_compromised"
@@ -168,6 +171,11 @@ VARIABLES: Mapping[str, str] = MappingProxyType(
         "summary": "str: the incident report's title (one line)",
         "description": "str: the incident report's text, in the RGC's words",
         "organisation_id": "str: the organisation's id, for the operators' tools",
+        "sender_name": "str: the head who wrote to France Travail without an account",
+        "sender_email": "str: the head's e-mail address as the adhesion declared it",
+        "sent_at": "datetime (aware): when the head wrote to France Travail",
+        "subject": "str: the message's subject (one line), in the head's words",
+        "text": "str: the message's text, in the head's words",
         "flagged_at": "datetime (aware): when an operator flagged the account as compromised",
         "flagged_habilitations": "list of {name, function, habilitation_id}: the habilitations "
         "the review flagged to the operators",
@@ -239,6 +247,16 @@ REQUIRED_VARIABLES: Mapping[NotificationKind, frozenset[str]] = MappingProxyType
         _K.ADHESION_REJECTED: _needs(*_PERSON, "siret", "reason", "rejected_at"),
         _K.ADHESION_REQUEST_EXPIRED: _needs(*_PERSON, "siret", "requested_at", "expired_at"),
         _K.ACCOUNT_COMPROMISED: _needs("recipient_name", "zone", "flagged_at"),
+        _K.MESSAGE_TO_OPERATORS: _needs(
+            "organisation_name",
+            "zone",
+            "siret",
+            "sender_name",
+            "sender_email",
+            "sent_at",
+            "subject",
+            "text",
+        ),
         _K.REVIEW_FLAGS_TO_OPERATORS: _needs(
             "organisation_name",
             "zone",

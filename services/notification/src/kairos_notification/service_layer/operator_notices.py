@@ -1,6 +1,7 @@
 """The e-mails of the operators' mailbox that events call for (K14): once per closed review
 campaign whose default flagged habilitations to the operators, the list of them, so that an
-operator answers them (a demand, K15). The RGC is told by the review's own e-mail."""
+operator answers them (a demand, K15). The RGC is told by the review's own e-mail. And each
+message a head wrote to France Travail without an account (« Écrire à France Travail »)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def operators(mailbox: str) -> Recipient:
 
 async def for_operators(connection: Connection, event: Event, mailbox: str) -> list[Notice]:
     """The operators' e-mails `event` calls for (none for most events)."""
+    if isinstance(event, events.MessageToOperatorsSent):
+        return await _message(connection, event, mailbox)
     if not (
         isinstance(event, events.ReviewCampaignClosed)
         and event.default_applied == "flag_to_operator"
@@ -45,3 +48,20 @@ async def for_operators(connection: Connection, event: Event, mailbox: str) -> l
         "closed_at": event.closed_at, "flagged_habilitations": flagged,
     }  # fmt: skip
     return [Notice(Kind.REVIEW_FLAGS_TO_OPERATORS, operators(mailbox), organisation.id, variables)]
+
+
+async def _message(
+    connection: Connection, event: events.MessageToOperatorsSent, mailbox: str
+) -> list[Notice]:
+    """« Écrire à France Travail »: the head's message, forwarded to the operators' mailbox."""
+    organisation = await known_organisation(connection, event.organisation_id)
+    if organisation is None:
+        return []
+    sender = event.sender
+    variables = {
+        "organisation_name": organisation.legal_name, "zone": organisation.zone,
+        "siret": organisation.siret, "organisation_id": str(organisation.id),
+        "sender_name": f"{sender.first_name} {sender.last_name}", "sender_email": sender.email,
+        "sent_at": event.sent_at, "subject": event.subject, "text": event.text,
+    }  # fmt: skip
+    return [Notice(Kind.MESSAGE_TO_OPERATORS, operators(mailbox), organisation.id, variables)]
