@@ -230,7 +230,12 @@ class Soak:
             )
             if response.status_code != httpx.codes.UNAUTHORIZED or person.revoked:
                 return response
-            person.token = await login(self.identity, person.login_id)
+            try:
+                person.token = await login(self.identity, person.login_id)
+            except StoryError:
+                if person.revoked:  # another worker revoked the person meanwhile: refused rightly
+                    return response
+                raise
         return response
 
     async def log_in(self, of: OF) -> None:
