@@ -233,7 +233,7 @@ class Soak:
             try:
                 person.token = await login(self.identity, person.login_id)
             except StoryError:
-                if person.revoked:  # another worker revoked the person meanwhile: refused rightly
+                if person.revoked_at is not None:  # revoked meanwhile by another worker: rightly
                     return response
                 raise
         return response
