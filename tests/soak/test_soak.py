@@ -33,7 +33,16 @@ pytestmark = [
 
 
 @pytest.fixture
-def stack() -> Iterator[StackProcess]:
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[StackProcess]:
+    # Every worker of the soak comes from 127.0.0.1, where real people and OFs come from many
+    # addresses: the per-address and global buckets of logins and adhesions are opened wide.
+    for name, value in {
+        "KAIROS_IDENTITY_LOGIN_RATE_PER_ADDRESS_BURST": "1000000",
+        "KAIROS_IDENTITY_LOGIN_RATE_GLOBAL_BURST": "1000000",
+        "KAIROS_IDENTITY_ADHESION_REQUESTS_FREE": "100000",
+        "KAIROS_IDENTITY_ADHESION_REQUESTS_LOCK_AFTER": "200000",
+    }.items():
+        monkeypatch.setenv(name, value)
     with fresh_stack("kairos-test-soak-") as running:
         yield running
 

@@ -40,7 +40,8 @@ from kairos_devstack.story_clients import (
 from kairos_devstack.testing import valid_siret
 from kairos_shared.tokens import ACCESS_TOKEN_LIFETIME
 
-REFUSED = {401, 403}
+REFUSED = {401, 403, 429}
+"""A revoked person's answers: refused, and once their logins keep failing, slowed down (K8)."""
 PROPAGATION_BOUND = 30.0
 """Seconds after a revocation's answer past which a revoked person accepted is wrong (the
 ending travels through Kafka: just after the answer, a request may still pass)."""
